@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Generate build/obj/.config from allnoconfig + the fragment, then verify that
+# every option the fragment sets survived olddefconfig.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${IMS_BUILD:-$top/build}
+frag=$top/harness/configs/ims.config
+mk=(make -s -C "$build/src" O="$build/obj" ARCH=x86_64)
+
+mkdir -p "$build/obj"
+old=$build/obj/.config.prev
+[ -f "$build/obj/.config" ] && cp "$build/obj/.config" "$old"
+KCONFIG_ALLCONFIG=$frag "${mk[@]}" allnoconfig >/dev/null
+"${mk[@]}" olddefconfig >/dev/null
+# Keep the old file (and its timestamp) when nothing changed.
+if [ -f "$old" ] && cmp -s "$old" "$build/obj/.config"; then
+	touch -r "$old" "$build/obj/.config"
+fi
+rm -f "$old"
+
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n)
+		sym=${line%%=*}
+		if grep -q "^$sym=" "$build/obj/.config"; then
+			echo "kconfig: $sym asked off but is $(grep "^$sym=" "$build/obj/.config")" >&2
+			bad=1
+		fi ;;
+	CONFIG_*=*)
+		if ! grep -qx "$line" "$build/obj/.config"; then
+			got=$(grep -E "^(# )?${line%%=*}[= ]" "$build/obj/.config" || echo "not present")
+			echo "kconfig: fragment asks $line, got: $got" >&2
+			bad=1
+		fi ;;
+	esac
+done < "$frag"
+if [ "$bad" != 0 ]; then
+	echo "kconfig: options were dropped by Kconfig (unmet dependencies); fix $frag" >&2
+	exit 1
+fi
+echo "kconfig: .config verified against $(basename "$frag")"

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Lay the repository's kernel files and patches over a pristine 6.12 tree.
+
+The prepared tree (build/src) is derived from three inputs:
+  * the pristine tree extracted from Debian's linux-source-6.12 tarball,
+  * every file of the repository under a kernel path (the overlay),
+  * patches/*.patch applied in the order of patches/series, with no fuzz.
+
+The desired content of every file the overlay or the patches touch is built in
+a scratch directory first; only files whose content differs are then written
+into build/src, so unchanged files keep their timestamps and the kernel build
+stays incremental.  Files that an earlier run managed but that no input touches
+any more are restored from the pristine tree (or deleted if they are new).  A
+patch that does not apply stops the run before build/src is modified, so the
+tree is never left half patched.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "harness"))
+import treecfg  # noqa: E402
+
+
+def die(msg):
+    print(f"prepare: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def ensure_pristine():
+    stamp = os.path.join(treecfg.PRISTINE, ".ims-pristine")
+    want = f"{treecfg.KVER_PKG}\n"
+    if os.path.exists(stamp) and open(stamp).read() == want:
+        return
+    if not os.path.exists(treecfg.TARBALL):
+        die(f"{treecfg.TARBALL} is missing: install linux-source-6.12="
+            f"{treecfg.KVER_PKG} (make deps)")
+    print(f"prepare: extracting pristine tree from {treecfg.TARBALL}")
+    shutil.rmtree(treecfg.PRISTINE, ignore_errors=True)
+    tmp = treecfg.PRISTINE + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    subprocess.run(["tar", "-xJf", treecfg.TARBALL, "-C", tmp,
+                    "--strip-components=1"], check=True)
+    open(os.path.join(tmp, ".ims-pristine"), "w").write(want)
+    os.rename(tmp, treecfg.PRISTINE)
+    # A new pristine tree invalidates any derived tree.
+    shutil.rmtree(treecfg.SRC, ignore_errors=True)
+
+
+def ensure_src():
+    stamp = os.path.join(treecfg.SRC, ".ims-src")
+    if os.path.exists(stamp):
+        return
+    print("prepare: copying pristine tree to build/src")
+    shutil.rmtree(treecfg.SRC, ignore_errors=True)
+    tmp = treecfg.SRC + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["cp", "-a", treecfg.PRISTINE, tmp], check=True)
+    os.remove(os.path.join(tmp, ".ims-pristine"))
+    open(os.path.join(tmp, ".ims-src"), "w").write("")
+    os.rename(tmp, treecfg.SRC)
+
+
+def patch_files(patch):
+    """Paths (relative to the tree) a unified diff touches."""
+    files = []
+    for line in open(patch, encoding="utf-8", errors="replace"):
+        if line.startswith("+++ "):
+            path = line[4:].split("\t")[0].strip()
+            if path == "/dev/null":
+                continue
+            if not path.startswith("b/"):
+                die(f"{patch}: expected a -p1 diff (+++ b/...), got {path}")
+            files.append(path[2:])
+        elif line.startswith("--- ") and "/dev/null" not in line:
+            path = line[4:].split("\t")[0].strip()
+            if path.startswith("a/"):
+                files.append(path[2:])
+    return files
+
+
+def apply_patch(patch, root, reverse=False):
+    cmd = ["patch", "-p1", "-s", "-f", "--fuzz=0", "--no-backup-if-mismatch",
+           "-r", "-", "-d", root, "-i", patch]
+    if reverse:
+        cmd.insert(1, "-R")
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return r.returncode == 0, r.stdout + r.stderr
+
+
+def stage(upto=None, extra=()):
+    """Build the desired content of every touched file in a scratch dir.
+
+    Returns (scratch_dir, set_of_relative_paths).  With upto, only the patches
+    before that one in the series are applied (used by refresh_patch.py).
+    """
+    overlay = treecfg.overlay_files()
+    patches = treecfg.series()
+    touched = set(overlay) | set(extra)
+    for p in patches:
+        touched.update(patch_files(os.path.join(treecfg.PATCHES, p)))
+    scratch = tempfile.mkdtemp(prefix="ims-stage-", dir=treecfg.BUILD)
+    for rel in sorted(touched):
+        src = os.path.join(treecfg.PRISTINE, rel)
+        if os.path.exists(src):
+            dst = os.path.join(scratch, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+    for rel in overlay:
+        dst = os.path.join(scratch, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(os.path.join(TOP, rel), dst)
+    for p in patches:
+        if upto is not None and p == upto:
+            break
+        ok, out = apply_patch(os.path.join(treecfg.PATCHES, p), scratch)
+        if not ok:
+            shutil.rmtree(scratch)
+            die(f"patch {p} does not apply without fuzz to the pristine "
+                f"6.12 tree:\n{out}")
+    return scratch, touched
+
+
+def same(a, b):
+    if os.path.exists(a) != os.path.exists(b):
+        return False
+    if not os.path.exists(a):
+        return True
+    if os.path.getsize(a) != os.path.getsize(b):
+        return False
+    return sha(a) == sha(b)
+
+
+def sync(scratch, touched):
+    manifest_path = os.path.join(treecfg.BUILD, "prepared-files.json")
+    try:
+        previous = set(json.load(open(manifest_path)))
+    except (OSError, ValueError):
+        previous = set()
+    changed = 0
+    for rel in sorted(touched | previous):
+        want = os.path.join(scratch, rel) if rel in touched else \
+            os.path.join(treecfg.PRISTINE, rel)
+        have = os.path.join(treecfg.SRC, rel)
+        if same(want, have):
+            continue
+        changed += 1
+        if os.path.exists(want):
+            os.makedirs(os.path.dirname(have), exist_ok=True)
+            tmp = have + ".ims-tmp"
+            shutil.copyfile(want, tmp)
+            shutil.copymode(want, tmp)
+            os.replace(tmp, have)
+        else:
+            os.remove(have)
+    # The manifest is written last: an interrupted run is redone in full.
+    tmp = manifest_path + ".tmp"
+    json.dump(sorted(touched), open(tmp, "w"), indent=0)
+    os.replace(tmp, manifest_path)
+    return changed
+
+
+def main():
+    os.makedirs(treecfg.BUILD, exist_ok=True)
+    ensure_pristine()
+    ensure_src()
+    scratch, touched = stage()
+    try:
+        changed = sync(scratch, touched)
+    finally:
+        shutil.rmtree(scratch)
+    print(f"prepare: build/src ready ({len(treecfg.series())} patches, "
+          f"{len(treecfg.overlay_files())} overlay files, {changed} updated)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared paths and inputs of the harness."""
+import os
+import subprocess
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("IMS_BUILD", os.path.join(TOP, "build"))
+PRISTINE = os.path.join(BUILD, "pristine")
+SRC = os.path.join(BUILD, "src")
+OBJ = os.path.join(BUILD, "obj")
+PATCHES = os.path.join(TOP, "patches")
+KVER_PKG = "6.12.117-1~deb12u1"
+TARBALL = "/usr/src/linux-source-6.12.tar.xz"
+
+# Top-level directories of the repository that mirror the kernel's layout.
+KERNEL_DIRS = ("arch", "block", "drivers", "include", "kernel", "lib", "mm",
+               "samples", "Documentation", "tools", "virt", "security")
+
+
+def overlay_files():
+    """Repository files laid over the pristine tree (git's view, so build
+    products and untracked editor files are ignored; untracked new files are
+    included so that work in progress builds before its first commit)."""
+    out = subprocess.run(
+        ["git", "-C", TOP, "ls-files", "--cached", "--others",
+         "--exclude-standard", "--"] + list(KERNEL_DIRS),
+        capture_output=True, text=True, check=True).stdout.split("\n")
+    return sorted(f for f in out
+                  if f and os.path.isfile(os.path.join(TOP, f)))
+
+
+def series():
+    path = os.path.join(PATCHES, "series")
+    if not os.path.exists(path):
+        return []
+    names = []
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.append(line)
+    return names

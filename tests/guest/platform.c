@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-guest test: the booted machine is the variant the harness asked for.
+ *
+ * Checks what the kernel really saw, not what QEMU was told: the edu devices
+ * on the PCI bus, the IOMMU class devices, the VT-d caching-mode capability
+ * bit, whether interrupts go through a remapping irqchip (/proc/interrupts
+ * chip names start with "IR-"), and that the debugging set every test relies
+ * on (lockdep, KASAN, kmemleak) is active.
+ */
+#include <dirent.h>
+#include <sys/klog.h>
+#include <unistd.h>
+#include "tap.h"
+
+static char klog[4 << 20];
+
+static int count_pci(unsigned int vendor, unsigned int device)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	char path[512], buf[64];
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 e->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0 ||
+		    strtoul(buf, NULL, 0) != vendor)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 e->d_name);
+		if (read_file(path, buf, sizeof(buf)) >= 0 &&
+		    strtoul(buf, NULL, 0) == device)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static int klog_has(const char *s)
+{
+	return strstr(klog, s) != NULL;
+}
+
+int main(void)
+{
+	const char *variant = guest_arg("variant");
+	const char *edu = guest_arg("edu");
+	static char irqs[1 << 16];
+	char buf[128];
+	int remap, n;
+
+	tap_plan(9);
+	if (!variant)
+		variant = "";
+	n = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	if (n > (int)sizeof(klog) - 1)
+		n = sizeof(klog) - 1;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, klog, n);
+	klog[n > 0 ? n : 0] = 0;
+	read_file("/proc/interrupts", irqs, sizeof(irqs));
+
+	remap = !strcmp(variant, "vtd") || !strcmp(variant, "vtd-caching") ||
+		!strcmp(variant, "amdvi");
+	tap_ok(remap || !strcmp(variant, "none"),
+	       "variant '%s' is one of vtd, vtd-caching, amdvi, none", variant);
+
+	n = count_pci(0x1234, 0x11e8);
+	tap_ok(edu && n == atoi(edu), "%d edu devices on the PCI bus (want %s)",
+	       n, edu ? edu : "?");
+
+	tap_ok(!!strstr(irqs, "IR-") == remap,
+	       "interrupts %s a remapping irqchip (IR-*) in /proc/interrupts",
+	       remap ? "use" : "do not use");
+
+	if (!strncmp(variant, "vtd", 3)) {
+		unsigned long long cap = 0;
+		int cm;
+
+		tap_ok(exists("/sys/class/iommu/dmar0"), "VT-d unit dmar0 registered");
+		if (read_file("/sys/class/iommu/dmar0/intel-iommu/cap", buf,
+			      sizeof(buf)) > 0)
+			cap = strtoull(buf, NULL, 16);
+		cm = !!(cap & (1ULL << 7));
+		tap_ok(cm == !strcmp(variant, "vtd-caching"),
+		       "VT-d caching mode is %s (cap=%llx)", cm ? "on" : "off", cap);
+	} else if (!strcmp(variant, "amdvi")) {
+		tap_ok(klog_has("AMD-Vi: Interrupt remapping enabled"),
+		       "guest logs 'AMD-Vi: Interrupt remapping enabled'");
+		tap_ok(klog_has("Using strict mode due to virtualization"),
+		       "AMD-Vi reports a virtual IOMMU (NpCache)");
+	} else {
+		tap_ok(!exists("/sys/class/iommu/dmar0") &&
+		       !exists("/sys/class/iommu/ivhd0"), "no IOMMU registered");
+		tap_ok(!klog_has("Enabled IRQ remapping") &&
+		       !klog_has("Interrupt remapping enabled"),
+		       "kernel did not enable interrupt remapping");
+	}
+
+	tap_ok(exists("/proc/lockdep"), "lockdep (PROVE_LOCKING) is active");
+	tap_ok(klog_has("KernelAddressSanitizer initialized"), "KASAN is active");
+	tap_ok(exists("/sys/kernel/debug/kmemleak"), "kmemleak is active");
+	tap_ok(sysconf(_SC_NPROCESSORS_ONLN) >= 2, "at least 2 CPUs online");
+	return tap_done();
+}
