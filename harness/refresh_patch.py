@@ -11,7 +11,6 @@ the tree as the patches before NAME leave it and build/src with the patches
 after NAME reversed, so a file edited by several patches is split correctly.
 """
 import argparse
-import difflib
 import os
 import shutil
 import sys
@@ -80,14 +79,7 @@ def main():
             if not ok:
                 sys.exit(f"refresh-patch: cannot separate {name} from later "
                          f"patch {p}:\n{out}")
-        diff = []
-        for f in sorted(files):
-            old = open(os.path.join(base, f)).read().splitlines(True)
-            new = open(os.path.join(target, f)).read().splitlines(True)
-            d = list(difflib.unified_diff(old, new, "a/" + f, "b/" + f, n=3))
-            if d:
-                diff.append(f"diff --git a/{f} b/{f}\n")
-                diff.extend(d)
+        diff = git_diff(base, target, sorted(files))
     finally:
         shutil.rmtree(base)
         shutil.rmtree(target)
@@ -107,6 +99,31 @@ def main():
             s.write(name + "\n")
     print(f"refresh-patch: wrote patches/{name} ({len(files)} files)")
     pt.main()
+
+
+def git_diff(base, target, files):
+    """A git-style diff of files between two directories (with function
+    context in hunk headers, as git format-patch writes it)."""
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="ims-diff-", dir=treecfg.BUILD)
+    try:
+        for side, root in (("a", base), ("b", target)):
+            for f in files:
+                src = os.path.join(root, f)
+                if os.path.exists(src):
+                    dst = os.path.join(tmp, side, f)
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    shutil.copyfile(src, dst)
+        r = subprocess.run(["git", "diff", "--no-index", "--no-prefix",
+                            "--no-color", "--no-ext-diff", "a", "b"],
+                           cwd=tmp, capture_output=True, text=True)
+        if r.returncode not in (0, 1):
+            sys.exit(f"refresh-patch: git diff failed: {r.stderr}")
+        # No index lines: the blobs do not exist in any repository.
+        return [ln + "\n" for ln in r.stdout.splitlines()
+                if not ln.startswith("index ")]
+    finally:
+        shutil.rmtree(tmp)
 
 
 def author():

@@ -100,6 +100,7 @@ static struct kunit_suite ims_platform_suite = {
 	.name = "ims_platform",
 	.test_cases = ims_platform_cases,
 };
+
 kunit_test_suite(ims_platform_suite);
 
 MODULE_DESCRIPTION("KUnit checks of the platform the IMS tests run on");

@@ -65,11 +65,10 @@ static inline int tap_done(void)
 	return tap_failed ? 1 : 0;
 }
 
-/* Value of "ims.<key>=" on the kernel command line, or NULL. */
+/* Value of "ims.<key>=" on the kernel command line (malloc'd), or NULL. */
 static inline const char *guest_arg(const char *key)
 {
 	static char line[4096];
-	static char val[256];
 	char pat[64];
 	char *p;
 	FILE *f = fopen("/proc/cmdline", "r");
@@ -82,8 +81,7 @@ static inline const char *guest_arg(const char *key)
 	snprintf(pat, sizeof(pat), "ims.%s=", key);
 	for (p = strtok(line, " \n"); p; p = strtok(NULL, " \n")) {
 		if (!strncmp(p, pat, strlen(pat))) {
-			snprintf(val, sizeof(val), "%s", p + strlen(pat));
-			return val;
+			return strdup(p + strlen(pat));
 		}
 	}
 	return NULL;

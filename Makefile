@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# IMS for Linux: build the pinned 6.12 kernel with our files and patches,
+# boot it in QEMU and run the tests.  See README.md.
+#
+#   make check          all tests (self-tests, lint, every machine variant)
+#   make run            build and boot the demo (vtd variant)
+#   make lint           checkpatch, kernel-doc, W=1 + sparse only
+#   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
+#
+# Knobs: VARIANTS=vtd,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
+#        GUEST_TIMEOUT=900  JOBS=2
+
+TOP     := $(CURDIR)
+BUILD   := $(TOP)/build
+SRC     := $(BUILD)/src
+OBJ     := $(BUILD)/obj
+JOBS    ?= $(shell nproc)
+VARIANTS ?= vtd,vtd-caching,amdvi,none
+EDU     ?= 2
+TESTS   ?=
+KUNIT_FILTER ?=
+KUNIT_MODULES ?=
+GUEST_TIMEOUT ?= 900
+
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime,time_macros
+export CCACHE_MAXSIZE := 10G
+
+KMAKE := $(MAKE) -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc"
+GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
+	--kunit-filter="$(KUNIT_FILTER)" --kunit-modules="$(KUNIT_MODULES)" \
+	--timeout=$(GUEST_TIMEOUT)
+
+.PHONY: all deps prepare config kernel initramfs check lint selftest guest \
+	run refresh-patch clean distclean
+
+all: kernel initramfs
+
+deps:
+	@bash harness/deps.sh
+
+prepare: deps
+	@python3 harness/prepare_tree.py
+
+config: prepare
+	@bash harness/kconfig.sh
+
+kernel: config
+	@echo "kernel: building bzImage and modules (logs in build/logs/kbuild.log)"
+	@mkdir -p $(BUILD)/logs
+	@$(KMAKE) -j$(JOBS) bzImage modules > $(BUILD)/logs/kbuild.log 2>&1 || \
+		{ grep -E 'error|Error' $(BUILD)/logs/kbuild.log | head -40; \
+		  echo "kernel: build failed, see build/logs/kbuild.log"; exit 1; }
+
+initramfs: kernel
+	@bash harness/mkinitramfs.sh
+
+check: initramfs
+	@python3 harness/check.py $(GUEST_ARGS)
+
+selftest:
+	@python3 harness/check.py --stage selftest
+
+lint: kernel
+	@python3 harness/check.py --stage lint
+
+guest: initramfs
+	@python3 harness/check.py --stage guest $(GUEST_ARGS)
+
+run: initramfs
+	@python3 harness/demo.py --edu=$(EDU)
+
+refresh-patch: prepare
+	@test -n "$(PATCH)" || { echo 'usage: make refresh-patch PATCH=NNNN-name.patch [FILES="..."] [SUBJECT="..." BODY="..."]'; exit 2; }
+	@python3 harness/refresh_patch.py $(PATCH) $(FILES) \
+		$(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(BODY),--body "$(BODY)")
+
+clean:
+	rm -rf $(OBJ) $(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/guest-bin
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build build/initramfs.cpio.gz: busybox-static, the guest init, the static
+# in-guest test programs (tests/guest/*.c -> /tests/NAME.t), the demo and the
+# kernel's modules.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${IMS_BUILD:-$top/build}
+root=$build/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,lib/modules}
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$top/tests/guest/init" "$root/init"
+for f in "$top"/tests/guest/*.sh; do
+	[ -e "$f" ] || continue
+	install -m 0755 "$f" "$root/tests/$(basename "$f" .sh)"
+done
+mkdir -p "$build/guest-bin"
+for c in "$top"/tests/guest/*.c; do
+	[ -e "$c" ] || continue
+	n=$(basename "$c" .c)
+	out=$build/guest-bin/$n
+	if [ ! -e "$out" ] || [ "$c" -nt "$out" ] || [ "$top/tests/guest/tap.h" -nt "$out" ]; then
+		gcc -static -O2 -Wall -Wextra -Werror -I"$top/tests/guest" \
+			-I"$build/obj/usr/include" -o "$out" "$c"
+	fi
+	# demo_*.c are run by the demo, everything else is a test.
+	case "$n" in
+	demo*) cp "$out" "$root/tests/$n" ;;
+	*) cp "$out" "$root/tests/$n.t" ;;
+	esac
+done
+make -s -C "$build/src" O="$build/obj" ARCH=x86_64 INSTALL_MOD_PATH="$root" \
+	INSTALL_MOD_STRIP=1 modules_install >/dev/null
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
+	> "$build/initramfs.cpio.gz.tmp"
+mv "$build/initramfs.cpio.gz.tmp" "$build/initramfs.cpio.gz"
+echo "initramfs: $(du -h "$build/initramfs.cpio.gz" | cut -f1) with $(ls "$root/tests" | wc -l) test programs"
