@@ -125,15 +125,16 @@ def parse_kunit(variant, suite, lines):
 
 
 def diag_before(lines, result_line):
-    """The KTAP diagnostic lines just before a failing result."""
+    """The diagnostic lines a failing result printed (since the result
+    before it), first ones first: KUnit's "EXPECTATION FAILED at" and the
+    values, or a TAP test's "# ..." lines."""
     i = lines.index(result_line)
-    diag = []
-    for ln in reversed(lines[:i]):
-        s = ln.strip()
-        if not s.startswith("#") or s.startswith("# Subtest"):
-            break
-        diag.insert(0, s.lstrip("# ").strip())
-    return " | ".join(d for d in diag if d)[:300]
+    j = i
+    while j > 0 and not KTAP_RESULT.match(lines[j - 1]) and \
+            not lines[j - 1].strip().startswith(("# Subtest", "1..")):
+        j -= 1
+    diag = [ln.strip().lstrip("# ").strip() for ln in lines[j:i]]
+    return " | ".join(d for d in diag if d)[:400]
 
 
 def parse_guest_tap(variant, prog, lines, rc):
@@ -251,7 +252,7 @@ def kernel_append(variant, edu, opts):
     a = ["console=ttyS0,115200", "log_buf_len=8M", "panic=-1",
          "ignore_loglevel", f"ims.variant={variant}", f"ims.edu={edu}",
          f"ims_platform_kunit.variant={variant}",
-         f"ims_platform_kunit.edu={edu}",
+         f"ims_platform_kunit.edu={edu}", f"ims_kunit.variant={variant}",
          f"ims.test_timeout={opts.test_timeout}"]
     if opts.tests:
         a.append(f"ims.only={opts.tests}")

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bus neutral device interface of IMS (Interrupt Message Store) domains.
+ *
+ * An IMS domain is the second per device MSI domain (MSI_SECONDARY_DOMAIN)
+ * of a device, beside its PCI/MSI(-X) domain. It exists only below an MSI
+ * parent which accepts IMS (MSI_FLAG_IMS) and does not refuse the device.
+ * The domain is device managed: it goes away at the latest when the driver
+ * is unbound, together with every vector still allocated in it.
+ */
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irqdomain.h>
+#include <linux/irq_ims.h>
+#include <linux/msi.h>
+#include <linux/pci.h>
+
+#define IMS_DOMID	MSI_SECONDARY_DOMAIN
+
+/*
+ * Device resource which owns an IMS domain: released by
+ * device_remove_ims_domain() or when the driver is unbound.
+ */
+struct ims_devres {
+	void		(*teardown)(void *data);
+	void		*data;
+	struct dentry	*debugfs;
+};
+
+static struct dentry *ims_debugfs_root;
+
+/**
+ * device_ims_supported - Check whether a device may have an IMS domain
+ * @dev:	The device
+ *
+ * Asks the device's MSI parent domain. A refusal is logged with its reason,
+ * once per call.
+ *
+ * Return: 0 if an IMS domain can be created for @dev, -EOPNOTSUPP if the
+ * MSI parent does not support IMS or refuses it for @dev (e.g. no interrupt
+ * remapping, or remapping by a virtual IOMMU).
+ */
+int device_ims_supported(struct device *dev)
+{
+	struct irq_domain *parent = dev_get_msi_domain(dev);
+	const struct msi_parent_ops *pops;
+	const char *why;
+
+	if (!parent || !irq_domain_is_msi_parent(parent)) {
+		dev_info(dev, "IMS refused: no MSI parent domain\n");
+		return -EOPNOTSUPP;
+	}
+	pops = parent->msi_parent_ops;
+	if (!(pops->supported_flags & MSI_FLAG_IMS)) {
+		dev_info(dev, "IMS refused by %s: parent cannot isolate device stored messages (no interrupt remapping)\n",
+			 parent->name);
+		return -EOPNOTSUPP;
+	}
+	why = pops->ims_refusal ? pops->ims_refusal(parent, dev) : NULL;
+	if (why) {
+		dev_info(dev, "IMS refused by %s: %s\n", parent->name, why);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(device_ims_supported);
+
+static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
+{
+	enum irq_domain_bus_token token = dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
+							    DOMAIN_BUS_DEVICE_IMS;
+	const u32 need = MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS | MSI_FLAG_FREE_MSI_DESCS;
+
+	/*
+	 * The core manages the descriptors; the chip must mask and write
+	 * entries, and affinity is the parent's business: under remapping a
+	 * new affinity updates the remapping entry, not the stored message.
+	 */
+	return t->info.bus_token == token && (t->info.flags & need) == need &&
+	       t->chip.irq_mask && t->chip.irq_unmask && t->chip.irq_write_msi_msg &&
+	       !t->chip.irq_set_affinity;
+}
+
+/* The hardware interrupt number of an IMS vector is its slot */
+static void ims_set_desc(msi_alloc_info_t *arg, struct msi_desc *desc)
+{
+	arg->desc = desc;
+	arg->hwirq = desc->msi_index;
+}
+
+/* Free the handlers a driver left requested on its IMS vectors, loudly. */
+static void ims_free_leftover_handlers(struct device *dev)
+{
+	for (;;) {
+		struct irq_desc *irqd = NULL;
+		struct msi_desc *desc;
+		unsigned int virq = 0;
+
+		msi_lock_descs(dev);
+		msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+			if (irq_has_action(desc->irq)) {
+				virq = desc->irq;
+				dev_warn(dev, "IMS slot %u (irq %u) still has a handler, freeing it\n",
+					 desc->msi_index, virq);
+				break;
+			}
+		}
+		msi_unlock_descs(dev);
+		if (!virq)
+			return;
+		irqd = irq_to_desc(virq);
+		if (irqd && irqd->action)
+			free_irq(virq, irqd->action->dev_id);
+	}
+}
+
+/* Free every vector of the IMS domain, if there is one */
+static void ims_free_all(struct device *dev)
+{
+	ims_free_leftover_handlers(dev);
+	msi_lock_descs(dev);
+	if (msi_get_device_domain(dev, IMS_DOMID))
+		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
+	msi_unlock_descs(dev);
+}
+
+static void ims_devres_release(struct device *dev, void *res)
+{
+	struct ims_devres *dr = res;
+
+	/* The debugfs reader takes the descriptor lock: remove it first */
+	debugfs_remove(dr->debugfs);
+	ims_free_all(dev);
+	msi_remove_device_irq_domain(dev, IMS_DOMID);
+	if (dr->teardown)
+		dr->teardown(dr->data);
+}
+
+static int ims_slots_show(struct seq_file *m, void *unused)
+{
+	struct device *dev = m->private;
+	struct irq_domain *domain;
+	struct msi_desc *desc;
+
+	msi_lock_descs(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (domain) {
+		struct msi_domain_info *info = domain->host_data;
+
+		seq_printf(m, "domain: %s\nslots: %u\n", domain->name, info->hwsize);
+		seq_puts(m, "slot   irq  cookie              masked  handler\n");
+		msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ALL) {
+			struct irq_data *d = desc->irq ? irq_get_irq_data(desc->irq) : NULL;
+
+			seq_printf(m, "%-6u %-4u %#018llx  %-6s  %s\n", desc->msi_index,
+				   desc->irq, desc->data.icookie.value,
+				   d && irqd_irq_masked(d) ? "yes" : "no",
+				   desc->irq && irq_has_action(desc->irq) ? "yes" : "no");
+		}
+	}
+	msi_unlock_descs(dev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ims_slots);
+
+/**
+ * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
+ * @dev:	The device
+ * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
+ *		for a PCI device and %DOMAIN_BUS_DEVICE_IMS otherwise
+ * @hwsize:	Number of slots, 0 for unbounded software indices
+ * @data:	Stored as the domain's data and as the irq chip data
+ * @teardown:	Optional: called with @data after the domain is gone
+ *
+ * The variant of device_create_ims_domain() for domain builders (the IMS
+ * table library) which attach state to the domain that must be released
+ * with it, whichever way the domain is removed.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success or a negative error code, see device_create_ims_domain().
+ */
+int __device_create_ims_domain(struct device *dev,
+			       const struct msi_domain_template *template,
+			       unsigned int hwsize, void *data,
+			       void (*teardown)(void *data))
+{
+	struct msi_domain_template tmpl;
+	struct ims_devres *dr;
+	bool exists;
+	int ret;
+
+	if (!ims_template_valid(dev, template) || hwsize > MSI_MAX_INDEX + 1)
+		return -EINVAL;
+	tmpl = *template;
+	if (!tmpl.ops.set_desc)
+		tmpl.ops.set_desc = ims_set_desc;
+
+	ret = device_ims_supported(dev);
+	if (ret)
+		return ret;
+
+	/*
+	 * Set up the device's MSI data before the devres entry is added, so
+	 * that the entry is released (and the domain removed) before the MSI
+	 * data goes away on driver unbind.
+	 */
+	ret = msi_setup_device_data(dev);
+	if (ret)
+		return ret;
+
+	msi_lock_descs(dev);
+	exists = msi_get_device_domain(dev, IMS_DOMID);
+	msi_unlock_descs(dev);
+	if (exists)
+		return -EBUSY;
+
+	dr = devres_alloc(ims_devres_release, sizeof(*dr), GFP_KERNEL);
+	if (!dr)
+		return -ENOMEM;
+
+	if (!msi_create_device_irq_domain(dev, IMS_DOMID, &tmpl, hwsize, data, data)) {
+		devres_free(dr);
+		return -ENOMEM;
+	}
+
+	dr->teardown = teardown;
+	dr->data = data;
+	if (ims_debugfs_root)
+		dr->debugfs = debugfs_create_file(dev_name(dev), 0444, ims_debugfs_root,
+						  dev, &ims_slots_fops);
+	devres_add(dev, dr);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(__device_create_ims_domain);
+
+/**
+ * device_create_ims_domain - Create the IMS domain of a device
+ * @dev:	The device
+ * @template:	Domain template with the device's irq chip. Its bus token must
+ *		be %DOMAIN_BUS_PCI_DEVICE_IMS for a PCI device and
+ *		%DOMAIN_BUS_DEVICE_IMS otherwise; its flags must contain
+ *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS and %MSI_FLAG_FREE_MSI_DESCS;
+ *		the chip must provide irq_mask(), irq_unmask() and
+ *		irq_write_msi_msg() and must not provide irq_set_affinity().
+ *		Without msi_domain_ops::set_desc the slot index becomes the
+ *		hardware interrupt number.
+ * @hwsize:	Number of slots, 0 for unbounded software indices
+ * @data:	Stored as msi_domain_info::data and as the irq chip data of
+ *		every vector
+ *
+ * The domain is device managed: it is removed, with every vector still
+ * allocated in it, when the driver is unbound, unless
+ * device_remove_ims_domain() removed it before.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -EINVAL for an invalid template or size; -EOPNOTSUPP
+ * if the MSI parent does not allow IMS for @dev (logged with the reason);
+ * -EBUSY if @dev already has an IMS domain; -ENOMEM on allocation failure.
+ */
+int device_create_ims_domain(struct device *dev,
+			     const struct msi_domain_template *template,
+			     unsigned int hwsize, void *data)
+{
+	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
+}
+EXPORT_SYMBOL_GPL(device_create_ims_domain);
+
+/**
+ * device_remove_ims_domain - Remove the IMS domain of a device
+ * @dev:	The device
+ *
+ * Frees every vector still allocated in the domain (a vector whose handler
+ * is still requested gets a warning and its handler freed), then removes
+ * the domain. Nothing happens if @dev has no IMS domain.
+ *
+ * Context: Process context, may sleep.
+ */
+void device_remove_ims_domain(struct device *dev)
+{
+	devres_release(dev, ims_devres_release, NULL, NULL);
+}
+EXPORT_SYMBOL_GPL(device_remove_ims_domain);
+
+/**
+ * device_ims_alloc_irq - Allocate an IMS vector
+ * @dev:	The device
+ * @index:	The slot, or %MSI_ANY_INDEX for any free slot
+ * @icookie:	Optional per entry cookie (a PASID, a queue context pointer),
+ *		checked by the domain and stored with the entry before its
+ *		first message write. NULL is a zero cookie.
+ * @affdesc:	Optional affinity descriptor
+ *
+ * Context: Process context, may sleep.
+ * Return: &struct msi_map with the slot in @index and the Linux interrupt
+ * number in @virq. On failure @index holds the error code: -ENODEV without
+ * an IMS domain, -ERANGE for a slot beyond the table, -EBUSY for a slot in
+ * use, -ENOSPC when no slot is free, -EINVAL for a cookie the domain cannot
+ * encode; nothing is allocated then.
+ */
+struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
+				    union msi_instance_cookie *icookie,
+				    const struct irq_affinity_desc *affdesc)
+{
+	struct msi_map map;
+
+	if (!dev->msi.data)
+		return (struct msi_map){ .index = -ENODEV };
+
+	map = msi_domain_alloc_irq_at(dev, IMS_DOMID, index, affdesc, icookie);
+	/* The descriptor store reports a full table as busy */
+	if (map.index == -EBUSY && index == MSI_ANY_INDEX)
+		map.index = -ENOSPC;
+	return map;
+}
+EXPORT_SYMBOL_GPL(device_ims_alloc_irq);
+
+struct ims_vector_devres {
+	unsigned int	index;
+};
+
+static void ims_vector_devres_release(struct device *dev, void *res)
+{
+	struct ims_vector_devres *vr = res;
+
+	device_ims_free_irq(dev, vr->index);
+}
+
+/**
+ * devm_device_ims_alloc_irq - Device managed device_ims_alloc_irq()
+ * @dev:	The device
+ * @index:	The slot, or %MSI_ANY_INDEX for any free slot
+ * @icookie:	Optional per entry cookie
+ * @affdesc:	Optional affinity descriptor
+ *
+ * Like device_ims_alloc_irq(); the vector is freed when the driver is
+ * unbound. Do not free it with device_ims_free_irq(): the slot could be
+ * reused before the device resource frees it again.
+ *
+ * Context: Process context, may sleep.
+ * Return: See device_ims_alloc_irq().
+ */
+struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
+					 union msi_instance_cookie *icookie,
+					 const struct irq_affinity_desc *affdesc)
+{
+	struct ims_vector_devres *vr;
+	struct msi_map map;
+
+	vr = devres_alloc(ims_vector_devres_release, sizeof(*vr), GFP_KERNEL);
+	if (!vr)
+		return (struct msi_map){ .index = -ENOMEM };
+	map = device_ims_alloc_irq(dev, index, icookie, affdesc);
+	if (map.index < 0) {
+		devres_free(vr);
+		return map;
+	}
+	vr->index = map.index;
+	devres_add(dev, vr);
+	return map;
+}
+EXPORT_SYMBOL_GPL(devm_device_ims_alloc_irq);
+
+/**
+ * device_ims_free_irq - Free an IMS vector
+ * @dev:	The device
+ * @index:	The slot
+ *
+ * The handler must have been freed before.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
+ * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
+ * its handler is still requested. Nothing is freed on error.
+ */
+int device_ims_free_irq(struct device *dev, unsigned int index)
+{
+	struct irq_domain *domain;
+	struct msi_desc *desc;
+	int ret = -ENOENT;
+
+	if (!dev->msi.data)
+		return -ENODEV;
+
+	msi_lock_descs(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	if (index >= ((struct msi_domain_info *)domain->host_data)->hwsize) {
+		ret = -ERANGE;
+		goto unlock;
+	}
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+		if (desc->msi_index != index)
+			continue;
+		if (irq_has_action(desc->irq)) {
+			ret = -EBUSY;
+			break;
+		}
+		msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+		ret = 0;
+		break;
+	}
+unlock:
+	msi_unlock_descs(dev);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(device_ims_free_irq);
+
+/**
+ * device_ims_free_all_irqs - Free every IMS vector of a device
+ * @dev:	The device
+ *
+ * Vectors whose handler is still requested get a warning and their handler
+ * freed. The domain stays.
+ *
+ * Context: Process context, may sleep.
+ */
+void device_ims_free_all_irqs(struct device *dev)
+{
+	if (dev->msi.data)
+		ims_free_all(dev);
+}
+EXPORT_SYMBOL_GPL(device_ims_free_all_irqs);
+
+static int __init ims_debugfs_init(void)
+{
+	ims_debugfs_root = debugfs_create_dir("ims", NULL);
+	return 0;
+}
+core_initcall(ims_debugfs_init);

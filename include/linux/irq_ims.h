@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interrupt Message Store (IMS): per device storage of MSI messages.
+ *
+ * A device which keeps its interrupt messages in its own storage (an array in
+ * MMIO space, queue contexts in memory, ...) gets a second per device MSI
+ * domain beside its PCI/MSI(-X) domain (MSI_SECONDARY_DOMAIN). The domain is
+ * only created below an MSI parent which can isolate device stored messages,
+ * i.e. an authoritative interrupt remapping unit.
+ *
+ * Two ways to use it:
+ *
+ *  - The table library: describe the storage in a struct ims_table_info and
+ *    call ims_create_domain(). The library supplies the irq chip.
+ *  - The raw interface: hand a struct msi_domain_template with an own irq chip
+ *    to device_create_ims_domain() or pci_create_ims_domain().
+ *
+ * Vectors are then allocated one at a time with device_ims_alloc_irq() (or
+ * pci_ims_alloc_irq() / pci_ims_alloc_irq_at()) at a given slot or at any
+ * free slot, with a per entry cookie (a PASID, a queue context pointer).
+ *
+ * See Documentation/core-api/irq/ims.rst.
+ */
+#ifndef _LINUX_IRQ_IMS_H
+#define _LINUX_IRQ_IMS_H
+
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/msi_api.h>
+#include <linux/types.h>
+
+struct device;
+struct irq_affinity_desc;
+struct msi_domain_template;
+struct msi_msg;
+
+/**
+ * enum ims_storage - Where an IMS table keeps its messages
+ * @IMS_STORAGE_MMIO:	An array of slots in device MMIO space, written with
+ *			32-bit accesses.
+ * @IMS_STORAGE_MEMORY:	Slots in system memory which the device reads (queue
+ *			contexts and the like), either an array or one slot per
+ *			entry at the address given in the entry's cookie.
+ * @IMS_STORAGE_CUSTOM:	The driver's &struct ims_table_ops write and mask the
+ *			entries.
+ */
+enum ims_storage {
+	IMS_STORAGE_MMIO,
+	IMS_STORAGE_MEMORY,
+	IMS_STORAGE_CUSTOM,
+};
+
+/**
+ * struct ims_slot_format - Layout of one message slot
+ * @addr_lo:		Byte offset of the 32-bit message address low word
+ * @addr_hi:		Byte offset of the 32-bit message address high word
+ * @data:		Byte offset of the 32-bit message data word
+ * @ctrl:		Byte offset of the 32-bit control word
+ * @mask:		The control word bit which masks the entry (one bit)
+ * @mask_active_low:	The entry is masked when @mask is clear, not when set
+ * @pasid_enable:	Control word bit which enables the PASID field, or 0
+ *			if the format has no PASID
+ * @pasid_field:	Contiguous control word bits which hold the PASID, or
+ *			0 if the format has no PASID
+ *
+ * All offsets are relative to the start of the slot, 4-byte aligned and
+ * distinct. Control word bits outside @mask, @pasid_enable and @pasid_field
+ * are preserved by the library.
+ */
+struct ims_slot_format {
+	u16	addr_lo;
+	u16	addr_hi;
+	u16	data;
+	u16	ctrl;
+	u32	mask;
+	bool	mask_active_low;
+	u32	pasid_enable;
+	u32	pasid_field;
+};
+
+struct ims_table_info;
+
+/**
+ * struct ims_table_ops - Callbacks of an %IMS_STORAGE_CUSTOM table
+ * @write_msg:		Required: write @msg into @slot. Called with the entry
+ *			masked by @set_mask when it was unmasked.
+ * @set_mask:		Required: mask (@masked true) or unmask @slot. Called
+ *			from atomic context; must be flushed to the device
+ *			before it returns.
+ * @check_cookie:	Optional: return 0 if @cookie can be encoded for
+ *			@slot (MSI_ANY_INDEX: not yet known), -EINVAL or another
+ *			error code otherwise. Called before anything is
+ *			allocated. Without it only a zero cookie is accepted.
+ * @init_slot:		Optional: prepare @slot for @cookie before its first
+ *			message is written (may sleep). The entry must end up
+ *			masked; without this callback the library calls
+ *			@set_mask.
+ * @release_slot:	Optional: called when the vector of @slot is freed.
+ *
+ * All callbacks get the library's copy of the table description; its
+ * &ims_table_info.priv is the driver's pointer.
+ */
+struct ims_table_ops {
+	void	(*write_msg)(const struct ims_table_info *info, unsigned int slot,
+			     const union msi_instance_cookie *cookie,
+			     const struct msi_msg *msg);
+	void	(*set_mask)(const struct ims_table_info *info, unsigned int slot,
+			    const union msi_instance_cookie *cookie, bool masked);
+	int	(*check_cookie)(const struct ims_table_info *info, unsigned int slot,
+				const union msi_instance_cookie *cookie);
+	void	(*init_slot)(const struct ims_table_info *info, unsigned int slot,
+			     const union msi_instance_cookie *cookie);
+	void	(*release_slot)(const struct ims_table_info *info, unsigned int slot,
+				const union msi_instance_cookie *cookie);
+};
+
+/**
+ * struct ims_table_info - Description of a device's IMS table
+ * @name:	Name of the irq chip (shown in /proc/interrupts as
+ *		"$PREFIX$NAME-$DEVICE"); "IMS" if NULL
+ * @storage:	Where the messages live
+ * @nr_slots:	Number of slots. 0 means unbounded (only for memory storage
+ *		with per entry slots and for custom storage); the domain then
+ *		hands out software indices up to the MSI core's limit.
+ * @stride:	Bytes from one slot to the next (array storage); the size of
+ *		a slot for per entry memory slots. At least 16, a multiple of 4.
+ * @format:	Layout of a slot (%IMS_STORAGE_MMIO and %IMS_STORAGE_MEMORY)
+ * @mmio:	%IMS_STORAGE_MMIO: address of slot 0
+ * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array, or NULL when
+ *		every entry has its own slot whose address is the entry's
+ *		cookie (&msi_instance_cookie.ptr), e.g. a queue context
+ * @sync:	%IMS_STORAGE_MEMORY, optional: tell the device that @slot
+ *		changed. Called from the irq chip's bus sync unlock, in
+ *		sleepable context, after mask, unmask and message updates done
+ *		under the irq bus lock. Tables with @sync must not be masked or
+ *		unmasked from atomic context (no disable_irq_nosync() from the
+ *		handler).
+ * @ops:	%IMS_STORAGE_CUSTOM: the driver's callbacks
+ * @priv:	The driver's pointer, untouched by the library
+ *
+ * Cookies: a format with a PASID field takes ims_pasid_cookie() (or a zero
+ * cookie for "no PASID"); per entry memory slots take the slot address in
+ * &msi_instance_cookie.ptr; other formats take a zero cookie. Anything else
+ * is rejected with -EINVAL when the vector is allocated.
+ */
+struct ims_table_info {
+	const char			*name;
+	enum ims_storage		storage;
+	unsigned int			nr_slots;
+	unsigned int			stride;
+	struct ims_slot_format		format;
+	void __iomem			*mmio;
+	void				*mem;
+	void				(*sync)(const struct ims_table_info *info,
+						unsigned int slot);
+	const struct ims_table_ops	*ops;
+	void				*priv;
+};
+
+/* Cookie bit which says that the cookie's low 32 bits hold a PASID */
+#define IMS_COOKIE_PASID_VALID	BIT_ULL(63)
+
+/**
+ * ims_pasid_cookie - Cookie which binds an IMS entry to a PASID
+ * @pasid:	The PASID
+ *
+ * Return: The cookie to hand to the allocation functions.
+ */
+static inline union msi_instance_cookie ims_pasid_cookie(u32 pasid)
+{
+	return (union msi_instance_cookie){ .value = IMS_COOKIE_PASID_VALID | pasid };
+}
+
+#ifdef CONFIG_IRQ_MSI_IMS
+int device_ims_supported(struct device *dev);
+int device_create_ims_domain(struct device *dev,
+			     const struct msi_domain_template *template,
+			     unsigned int hwsize, void *data);
+int __device_create_ims_domain(struct device *dev,
+			       const struct msi_domain_template *template,
+			       unsigned int hwsize, void *data,
+			       void (*teardown)(void *data));
+void device_remove_ims_domain(struct device *dev);
+struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
+				    union msi_instance_cookie *icookie,
+				    const struct irq_affinity_desc *affdesc);
+struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
+					 union msi_instance_cookie *icookie,
+					 const struct irq_affinity_desc *affdesc);
+int device_ims_free_irq(struct device *dev, unsigned int index);
+void device_ims_free_all_irqs(struct device *dev);
+
+int ims_create_domain(struct device *dev, const struct ims_table_info *info);
+#else
+static inline int device_ims_supported(struct device *dev)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int device_create_ims_domain(struct device *dev,
+					   const struct msi_domain_template *template,
+					   unsigned int hwsize, void *data)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void device_remove_ims_domain(struct device *dev) { }
+
+static inline struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
+						  union msi_instance_cookie *icookie,
+						  const struct irq_affinity_desc *affdesc)
+{
+	return (struct msi_map){ .index = -EOPNOTSUPP };
+}
+
+static inline struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
+						       union msi_instance_cookie *icookie,
+						       const struct irq_affinity_desc *affdesc)
+{
+	return (struct msi_map){ .index = -EOPNOTSUPP };
+}
+
+static inline int device_ims_free_irq(struct device *dev, unsigned int index)
+{
+	return -ENODEV;
+}
+
+static inline void device_ims_free_all_irqs(struct device *dev) { }
+
+static inline int ims_create_domain(struct device *dev, const struct ims_table_info *info)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+#if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
+typedef void (*ims_write_trace_t)(const struct ims_table_info *info, unsigned int slot,
+				  unsigned int offset, u32 val);
+void ims_set_write_trace(struct device *dev, ims_write_trace_t trace);
+#endif
+
+#endif /* _LINUX_IRQ_IMS_H */

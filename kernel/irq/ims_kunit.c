@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of IMS: the interrupt remapping parents' policy, the IMS table
+ * library and the allocation interface.
+ *
+ * The tests run on the real parents of the booted machine, passed as
+ * ims_kunit.variant= (vtd, vtd-caching, amdvi, none). Where a test needs
+ * an IMS domain it uses a QEMU edu device (1234:11e8) which no driver has
+ * bound, with table storage in kernel memory; those tests need the vtd
+ * machine and are skipped elsewhere, where the policy tests check that the
+ * same device is refused.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/debugfs.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irq_ims.h>
+#include <linux/moduleparam.h>
+#include <linux/msi.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <asm/irq_remapping.h>
+
+static char *variant = "";
+module_param(variant, charp, 0444);
+MODULE_PARM_DESC(variant, "machine variant: vtd, vtd-caching, amdvi or none");
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define NSLOTS		8
+
+/* The DSA slot format: address low/high, data, control; 16 bytes */
+static const struct ims_slot_format dsa_format = {
+	.addr_lo	= 0,
+	.addr_hi	= 4,
+	.data		= 8,
+	.ctrl		= 12,
+	.mask		= BIT(0),
+	.pasid_enable	= BIT(3),
+	.pasid_field	= GENMASK(31, 12),
+};
+
+/*
+ * A NIC style queue context: 32 bytes, the message in the middle, an
+ * "interrupt enable" bit (active low mask) among driver owned bits.
+ */
+#define QCTX_SIZE	32
+#define QCTX_ENABLE	BIT(31)
+#define QCTX_OWNED	0x00c0ffee
+static const struct ims_slot_format qctx_format = {
+	.ctrl		= 0,
+	.data		= 8,
+	.addr_lo	= 12,
+	.addr_hi	= 16,
+	.mask		= QCTX_ENABLE,
+	.mask_active_low = true,
+};
+
+static bool accepting_parent(void)
+{
+	return !strcmp(variant, "vtd");
+}
+
+struct ims_trace {
+	unsigned int	n;
+	unsigned int	slot[64];
+	unsigned int	off[64];
+	u32		val[64];
+};
+
+static struct ims_trace *trace;
+
+/*
+ * The tests work on an edu device bound to a small test driver, as a real
+ * IMS user would: everything device managed is released when the test
+ * unbinds it, and the device is left clean for the next test (a device with
+ * leftover device resources cannot be probed again).
+ */
+static struct {
+	struct pci_dev	*target;
+	bool		full;
+	int		probe_ret;
+	int		msi_virq;
+	int		ims_virq[3];
+	void		*mem;
+} bound;
+
+static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id);
+
+static void ims_kunit_remove(struct pci_dev *pdev)
+{
+	if (bound.full)
+		pci_free_irq_vectors(pdev);
+}
+
+static const struct pci_device_id ims_kunit_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{ }
+};
+
+static struct pci_driver ims_kunit_driver = {
+	.name		= "ims-kunit-edu",
+	.id_table	= ims_kunit_ids,
+	.probe		= ims_kunit_probe,
+	.remove		= ims_kunit_remove,
+};
+
+struct ims_test_ctx {
+	struct pci_dev	*pdev;
+	bool		registered;
+};
+
+static int ims_test_init(struct kunit *test)
+{
+	struct ims_test_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	test->priv = ctx;
+	memset(&bound, 0, sizeof(bound));
+	return 0;
+}
+
+static void ims_test_exit(struct kunit *test)
+{
+	struct ims_test_ctx *ctx = test->priv;
+
+	trace = NULL;
+	if (ctx->registered)
+		pci_unregister_driver(&ims_kunit_driver);
+	if (ctx->pdev)
+		pci_dev_put(ctx->pdev);
+}
+
+/* Bind the test driver to the first edu device; @full: MSI + IMS in probe */
+static struct pci_dev *edu_bind(struct kunit *test, bool full)
+{
+	struct ims_test_ctx *ctx = test->priv;
+	struct pci_dev *pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+
+	if (!pdev)
+		kunit_skip(test, "no edu device on this machine");
+	ctx->pdev = pdev;
+	if (pdev->dev.driver)
+		kunit_skip(test, "edu device is bound to another driver");
+	bound.target = pdev;
+	bound.full = full;
+	bound.probe_ret = -EPROBE_DEFER;
+	KUNIT_ASSERT_EQ(test, pci_register_driver(&ims_kunit_driver), 0);
+	ctx->registered = true;
+	KUNIT_ASSERT_PTR_EQ(test, pdev->dev.driver, &ims_kunit_driver.driver);
+	return pdev;
+}
+
+static struct pci_dev *edu_get(struct kunit *test)
+{
+	return edu_bind(test, false);
+}
+
+/* The edu device with an IMS domain possible, or skip */
+static struct pci_dev *edu_ims_get(struct kunit *test)
+{
+	if (!accepting_parent())
+		kunit_skip(test, "IMS needs the vtd machine (variant '%s')", variant);
+	return edu_get(test);
+}
+
+static bool has_ims_domain(struct device *dev)
+{
+	bool ret;
+
+	if (!dev->msi.data)
+		return false;
+	msi_lock_descs(dev);
+	ret = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
+	msi_unlock_descs(dev);
+	return ret;
+}
+
+static irqreturn_t ims_test_handler(int irq, void *data)
+{
+	return IRQ_HANDLED;
+}
+
+static void *kunit_slots(struct kunit *test, size_t size)
+{
+	void *p = kunit_kzalloc(test, size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	return p;
+}
+
+static u32 word(const void *slot, unsigned int off)
+{
+	return *(const u32 *)(slot + off);
+}
+
+/* --------------------------------------------------------------------- */
+/* Parent policy                                                          */
+
+static void ims_policy_intel_decision(struct kunit *test)
+{
+	const char *why;
+
+	KUNIT_EXPECT_NULL(test, intel_ir_ims_refusal(true, false));
+	why = intel_ir_ims_refusal(true, true);
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "caching mode"));
+	why = intel_ir_ims_refusal(false, false);
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "not a PCI device"));
+}
+
+static void ims_policy_amd_decision(struct kunit *test)
+{
+	const char *why;
+
+	/* Bare metal AMD-Vi (no NpCache) accepts PCI devices */
+	KUNIT_EXPECT_NULL(test, amd_ir_ims_refusal(true, false));
+	why = amd_ir_ims_refusal(true, true);
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "NpCache"));
+	KUNIT_EXPECT_NOT_NULL(test, amd_ir_ims_refusal(false, false));
+}
+
+/* The real parent of an edu device accepts (vtd) or refuses (others) */
+static void ims_policy_real_parent(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_get(test);
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+	int want = accepting_parent() ? 0 : -EOPNOTSUPP;
+
+	KUNIT_EXPECT_EQ(test, device_ims_supported(&pdev->dev), want);
+	KUNIT_EXPECT_EQ(test, ims_create_domain(&pdev->dev, &info), want);
+	KUNIT_EXPECT_EQ(test, has_ims_domain(&pdev->dev), accepting_parent());
+	device_remove_ims_domain(&pdev->dev);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+	/* The raw PCI interface agrees */
+	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq(pdev, NULL, NULL).index, -ENODEV);
+}
+
+/* A device without a PCI requester ID is refused even by VT-d */
+static void ims_policy_non_pci_refused(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	struct device *dev = kunit_device_register(test, "ims-kunit-plat");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev_set_msi_domain(dev, dev_get_msi_domain(&pdev->dev));
+	KUNIT_EXPECT_EQ(test, device_ims_supported(dev), -EOPNOTSUPP);
+	dev_set_msi_domain(dev, NULL);
+	KUNIT_EXPECT_EQ(test, device_ims_supported(dev), -EOPNOTSUPP);
+}
+
+static struct kunit_case ims_policy_cases[] = {
+	KUNIT_CASE(ims_policy_intel_decision),
+	KUNIT_CASE(ims_policy_amd_decision),
+	KUNIT_CASE(ims_policy_real_parent),
+	KUNIT_CASE(ims_policy_non_pci_refused),
+	{}
+};
+
+static struct kunit_suite ims_policy_suite = {
+	.name = "ims_policy",
+	.init = ims_test_init,
+	.exit = ims_test_exit,
+	.test_cases = ims_policy_cases,
+};
+
+/* --------------------------------------------------------------------- */
+/* Table descriptions                                                     */
+
+static const struct ims_table_ops dummy_ops;
+
+static void ims_desc_invalid_rejected(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_get(test);
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	const struct ims_table_info good = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+	struct ims_table_info bad[16];
+	int i, n = 0;
+
+	bad[n] = good; bad[n++].stride = 12;
+	bad[n] = good; bad[n++].stride = 18;
+	bad[n] = good; bad[n++].format.data = 0;		/* overlaps addr_lo */
+	bad[n] = good; bad[n++].format.ctrl = 14;		/* unaligned */
+	bad[n] = good; bad[n++].format.ctrl = 16;		/* beyond the slot */
+	bad[n] = good; bad[n++].format.mask = 0;
+	bad[n] = good; bad[n++].format.mask = BIT(0) | BIT(1);
+	bad[n] = good; bad[n++].format.pasid_field = GENMASK(31, 20) | BIT(12);
+	bad[n] = good; bad[n++].format.pasid_enable = 0;
+	bad[n] = good; bad[n++].format.pasid_enable = BIT(12);	/* inside the field */
+	bad[n] = good; bad[n++].mem = NULL;			/* per entry: no PASID */
+	bad[n] = good; bad[n].storage = IMS_STORAGE_MMIO; bad[n++].mmio = NULL;
+	bad[n] = good; bad[n++].nr_slots = MSI_MAX_INDEX + 2;
+	bad[n] = good; bad[n++].name = "a-name-longer-than-the-chip-name-room";
+	bad[n] = good; bad[n].storage = IMS_STORAGE_CUSTOM; bad[n++].ops = &dummy_ops;
+	bad[n] = good; bad[n++].storage = 7;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, ims_create_domain(&pdev->dev, &bad[i]), -EINVAL,
+				    "description %d", i);
+		KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+	}
+}
+
+static struct kunit_case ims_desc_cases[] = {
+	KUNIT_CASE(ims_desc_invalid_rejected),
+	{}
+};
+
+static struct kunit_suite ims_desc_suite = {
+	.name = "ims_table_desc",
+	.init = ims_test_init,
+	.exit = ims_test_exit,
+	.test_cases = ims_desc_cases,
+};
+
+/* --------------------------------------------------------------------- */
+/* The table library on the vtd machine                                   */
+
+static void ims_record(const struct ims_table_info *info, unsigned int slot,
+		       unsigned int off, u32 val)
+{
+	if (trace && trace->n < ARRAY_SIZE(trace->val)) {
+		trace->slot[trace->n] = slot;
+		trace->off[trace->n] = off;
+		trace->val[trace->n++] = val;
+	}
+}
+
+static struct device *lib_domain(struct kunit *test, const struct ims_table_info *info)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+
+	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, info), 0);
+	return &pdev->dev;
+}
+
+static void expect_cached_msg(struct kunit *test, unsigned int virq, const void *slot,
+			      const struct ims_slot_format *f)
+{
+	struct msi_msg msg;
+
+	get_cached_msi_msg(virq, &msg);
+	KUNIT_EXPECT_EQ(test, msg.address_lo & 0xfff00000, 0xfee00000);
+	KUNIT_EXPECT_EQ(test, word(slot, f->addr_lo), msg.address_lo);
+	KUNIT_EXPECT_EQ(test, word(slot, f->addr_hi), msg.address_hi);
+	KUNIT_EXPECT_EQ(test, word(slot, f->data), msg.data);
+}
+
+/* MMIO array with the DSA slot format: the exact words of slot 3 */
+static void ims_lib_dsa_mmio_bytes(struct kunit *test)
+{
+	void *regs = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.name = "KUNIT-DSA", .storage = IMS_STORAGE_MMIO, .nr_slots = NSLOTS,
+		.stride = 16, .format = dsa_format,
+		.mmio = (void __iomem __force *)regs,
+	};
+	union msi_instance_cookie pasid = ims_pasid_cookie(0x12345);
+	/* Control bits the format does not own are the driver's: kept */
+	const u32 owned = 0xa5a5a5a5 & ~(BIT(0) | BIT(3) | GENMASK(31, 12));
+	const u32 ctrl_pasid = owned | BIT(3) | (0x12345 << 12);
+	struct device *dev;
+	struct irq_data *d;
+	void *slot = regs + 3 * 16;
+	struct msi_map map;
+	char name[48];
+
+	/* Stale content the library must overwrite */
+	memset(slot, 0xa5, 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 3, &pasid, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 3);
+
+	/* Allocated: masked, PASID encoded, no message yet */
+	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0) | ctrl_pasid);
+	KUNIT_EXPECT_EQ(test, word(slot, 0), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 4), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 8), 0);
+
+	/* /proc/interrupts: chip names the device, hwirq is the slot */
+	d = irq_get_irq_data(map.virq);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	snprintf(name, sizeof(name), "IR-KUNIT-DSA-%s", dev_name(dev));
+	KUNIT_EXPECT_STREQ(test, d->chip->name, name);
+	KUNIT_EXPECT_EQ(test, irqd_to_hwirq(d), 3);
+
+	/* Requested: message written, unmasked */
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	expect_cached_msg(test, map.virq, slot, &dsa_format);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), ctrl_pasid);
+
+	/* Mask at disable_irq() time, not lazily at the next interrupt */
+	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0) | ctrl_pasid);
+	enable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), ctrl_pasid);
+
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 3), 0);
+	/* Freed: masked, PASID off, message cleared */
+	KUNIT_EXPECT_EQ(test, word(slot, 12), owned | BIT(0));
+	KUNIT_EXPECT_EQ(test, word(slot, 0), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 8), 0);
+	/* Neighbours untouched */
+	KUNIT_EXPECT_EQ(test, word(regs + 2 * 16, 12), 0);
+	KUNIT_EXPECT_EQ(test, word(regs + 4 * 16, 0), 0);
+}
+
+/* Per entry queue contexts in memory, active low mask, owned bits kept */
+static void ims_lib_queue_context_bytes(struct kunit *test)
+{
+	struct ims_table_info info = {
+		.name = "KUNIT-QCTX", .storage = IMS_STORAGE_MEMORY, .nr_slots = 0,
+		.stride = QCTX_SIZE, .format = qctx_format, .mem = NULL,
+	};
+	void *q0 = kunit_slots(test, QCTX_SIZE), *q1 = kunit_slots(test, QCTX_SIZE);
+	union msi_instance_cookie c0 = { .ptr = q0 }, c1 = { .ptr = q1 }, none = { };
+	struct msi_map m0, m1;
+	struct device *dev;
+
+	*(u32 *)q0 = QCTX_OWNED | QCTX_ENABLE;
+	*(u32 *)q1 = QCTX_OWNED;
+	dev = lib_domain(test, &info);
+
+	/* A per entry slot needs its address as cookie */
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, &none, NULL).index,
+			-EINVAL);
+	m0 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &c0, NULL);
+	m1 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &c1, NULL);
+	KUNIT_ASSERT_EQ(test, m0.index, 0);
+	KUNIT_ASSERT_EQ(test, m1.index, 1);
+	/* Masked = enable bit clear; the driver's bits survive */
+	KUNIT_EXPECT_EQ(test, word(q0, 0), QCTX_OWNED);
+	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED);
+
+	KUNIT_ASSERT_EQ(test, request_irq(m1.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	expect_cached_msg(test, m1.virq, q1, &qctx_format);
+	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED | QCTX_ENABLE);
+	/* The other context is untouched */
+	KUNIT_EXPECT_EQ(test, word(q0, 0), QCTX_OWNED);
+	KUNIT_EXPECT_EQ(test, word(q0, 12), 0);
+
+	irq_set_status_flags(m1.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(m1.virq);
+	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED);
+	enable_irq(m1.virq);
+	free_irq(m1.virq, test);
+	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED);
+}
+
+/* Custom storage: the library calls the driver's callbacks */
+struct custom_log {
+	unsigned int	writes, masks, unmasks, inits, releases;
+	struct msi_msg	last;
+	unsigned int	last_slot;
+};
+
+static void custom_write(const struct ims_table_info *info, unsigned int slot,
+			 const union msi_instance_cookie *c, const struct msi_msg *msg)
+{
+	struct custom_log *log = info->priv;
+
+	log->writes++;
+	log->last = *msg;
+	log->last_slot = slot;
+}
+
+static void custom_mask(const struct ims_table_info *info, unsigned int slot,
+			const union msi_instance_cookie *c, bool masked)
+{
+	struct custom_log *log = info->priv;
+
+	if (masked)
+		log->masks++;
+	else
+		log->unmasks++;
+}
+
+static int custom_check(const struct ims_table_info *info, unsigned int slot,
+			const union msi_instance_cookie *c)
+{
+	/* This device takes an even "VM id" below 256 */
+	return c->value < 256 && !(c->value & 1) ? 0 : -EINVAL;
+}
+
+static void custom_init(const struct ims_table_info *info, unsigned int slot,
+			const union msi_instance_cookie *c)
+{
+	((struct custom_log *)info->priv)->inits++;
+}
+
+static void custom_release(const struct ims_table_info *info, unsigned int slot,
+			   const union msi_instance_cookie *c)
+{
+	((struct custom_log *)info->priv)->releases++;
+}
+
+static const struct ims_table_ops custom_ops = {
+	.write_msg	= custom_write,
+	.set_mask	= custom_mask,
+	.check_cookie	= custom_check,
+	.init_slot	= custom_init,
+	.release_slot	= custom_release,
+};
+
+static void ims_lib_custom_callbacks(struct kunit *test)
+{
+	struct custom_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct ims_table_info info = {
+		.name = "KUNIT-CUSTOM", .storage = IMS_STORAGE_CUSTOM, .nr_slots = 0,
+		.ops = &custom_ops,
+	};
+	union msi_instance_cookie odd = { .value = 3 }, even = { .value = 4 };
+	struct msi_msg msg;
+	struct msi_map map;
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	info.priv = log;
+	dev = lib_domain(test, &info);
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 5, &odd, NULL).index, -EINVAL);
+	KUNIT_EXPECT_EQ(test, log->inits, 0);
+	map = device_ims_alloc_irq(dev, 5, &even, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 5);
+	KUNIT_EXPECT_EQ(test, log->inits, 1);
+	KUNIT_EXPECT_EQ(test, log->writes, 0);
+
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	get_cached_msi_msg(map.virq, &msg);
+	KUNIT_EXPECT_EQ(test, log->writes, 1);
+	KUNIT_EXPECT_EQ(test, log->last_slot, 5);
+	KUNIT_EXPECT_EQ(test, log->last.address_lo, msg.address_lo);
+	KUNIT_EXPECT_EQ(test, log->last.data, msg.data);
+	KUNIT_EXPECT_GE(test, log->unmasks, 1);
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_GE(test, log->masks, 1);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 5), 0);
+	KUNIT_EXPECT_EQ(test, log->releases, 1);
+}
+
+/* PASID encoding limits of the 20-bit DSA field */
+static void ims_lib_pasid_encoding(struct kunit *test)
+{
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+	union msi_instance_cookie wide = ims_pasid_cookie(0x100000);
+	union msi_instance_cookie top = ims_pasid_cookie(0xfffff);
+	union msi_instance_cookie raw = { .value = 0x42 };
+	union msi_instance_cookie junk = { .value = IMS_COOKIE_PASID_VALID | BIT_ULL(40) };
+	struct device *dev = lib_domain(test, &info);
+	struct msi_map map;
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, &wide, NULL).index, -EINVAL);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, &raw, NULL).index, -EINVAL);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, &junk, NULL).index, -EINVAL);
+	/* Nothing was allocated or written */
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 0), 0);
+	KUNIT_EXPECT_EQ(test, word(mem, 12), 0);
+
+	map = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &top, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 0);
+	KUNIT_EXPECT_EQ(test, word(mem, 12), BIT(0) | BIT(3) | (0xfffffU << 12));
+	/* No cookie: PASID disabled */
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_EXPECT_EQ(test, word(mem + 16, 12), BIT(0));
+}
+
+/*
+ * Write ordering: replay every word the library writes to an entry over its
+ * lifetime and check that no message word is written while the entry is
+ * unmasked, and that a rewrite leaves it unmasked again.
+ */
+static void ims_lib_write_ordering(struct kunit *test)
+{
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+	struct ims_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct device *dev = lib_domain(test, &info);
+	union msi_instance_cookie pasid = ims_pasid_cookie(7);
+	bool masked = false, torn = false;
+	struct irq_desc *desc;
+	struct irq_data *d;
+	struct msi_msg msg;
+	struct msi_map map;
+	unsigned long flags;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	ims_set_write_trace(dev, ims_record);
+	trace = t;
+
+	map = device_ims_alloc_irq(dev, 2, &pasid, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+
+	/* Rewrite the message of the live, unmasked entry */
+	d = irq_get_irq_data(map.virq);
+	desc = irq_to_desc(map.virq);
+	get_cached_msi_msg(map.virq, &msg);
+	raw_spin_lock_irqsave(&desc->lock, flags);
+	d->chip->irq_write_msi_msg(d, &msg);
+	raw_spin_unlock_irqrestore(&desc->lock, flags);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
+	trace = NULL;
+
+	KUNIT_ASSERT_GT(test, t->n, 8);
+	for (i = 0; i < t->n; i++) {
+		KUNIT_EXPECT_EQ(test, t->slot[i], 2);
+		if (t->off[i] == dsa_format.ctrl)
+			masked = t->val[i] & BIT(0);
+		else if (!masked)
+			torn = true;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, torn, "a message word was written while unmasked");
+	KUNIT_EXPECT_TRUE(test, masked);
+}
+
+/* Under remapping an affinity change updates the IRTE, not the stored message */
+static void ims_lib_affinity_keeps_message(struct kunit *test)
+{
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+	struct ims_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct device *dev = lib_domain(test, &info);
+	struct msi_map map;
+	u32 before[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	map = device_ims_alloc_irq(dev, 0, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 0);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	memcpy(before, mem, sizeof(before));
+
+	ims_set_write_trace(dev, ims_record);
+	trace = t;
+	KUNIT_EXPECT_EQ(test, irq_set_affinity(map.virq, cpumask_of(1)), 0);
+	KUNIT_EXPECT_EQ(test, irq_set_affinity(map.virq, cpumask_of(0)), 0);
+	trace = NULL;
+	KUNIT_EXPECT_EQ(test, t->n, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(before, mem, sizeof(before)), 0);
+	free_irq(map.virq, test);
+}
+
+static struct kunit_case ims_lib_cases[] = {
+	KUNIT_CASE(ims_lib_dsa_mmio_bytes),
+	KUNIT_CASE(ims_lib_queue_context_bytes),
+	KUNIT_CASE(ims_lib_custom_callbacks),
+	KUNIT_CASE(ims_lib_pasid_encoding),
+	KUNIT_CASE(ims_lib_write_ordering),
+	KUNIT_CASE(ims_lib_affinity_keeps_message),
+	{}
+};
+
+static struct kunit_suite ims_lib_suite = {
+	.name = "ims_table",
+	.init = ims_test_init,
+	.exit = ims_test_exit,
+	.test_cases = ims_lib_cases,
+};
+
+/* --------------------------------------------------------------------- */
+/* Allocation interface                                                   */
+
+static struct device *alloc_domain(struct kunit *test)
+{
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+
+	return lib_domain(test, &info);
+}
+
+static void ims_alloc_index_and_any(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 5, NULL, NULL).index, 5);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index, 0);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index, 1);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 5, NULL, NULL).index, -EBUSY);
+	KUNIT_EXPECT_NE(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 5), 0);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 2), 0);
+}
+
+static void ims_alloc_exhaustion(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	int i;
+
+	for (i = 0; i < NSLOTS; i++)
+		KUNIT_ASSERT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index,
+				i);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index,
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 6), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index, 6);
+}
+
+static void ims_alloc_range_and_double_free(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, NSLOTS, NULL, NULL).index, -ERANGE);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, NSLOTS), -ERANGE);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 2, NULL, NULL).index, 2);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 3), -ENOENT);
+}
+
+static void ims_alloc_free_with_handler(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	struct msi_map map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1), map.virq);
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), 0);
+}
+
+static void ims_alloc_free_all(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, device_ims_alloc_irq(dev, i * 2, NULL, NULL).index, i * 2);
+	device_ims_free_all_irqs(dev);
+	for (i = 0; i < NSLOTS; i++)
+		KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, i), 0);
+	KUNIT_EXPECT_TRUE(test, has_ims_domain(dev));
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index, 0);
+}
+
+static void ims_alloc_no_domain(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_get(test);
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(&pdev->dev, 0, NULL, NULL).index, -ENODEV);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, 0), -ENODEV);
+	device_ims_free_all_irqs(&pdev->dev);
+	device_remove_ims_domain(&pdev->dev);
+}
+
+static void ims_alloc_create_twice(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	void *mem = kunit_slots(test, 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = 1, .stride = 16,
+		.format = dsa_format, .mem = mem,
+	};
+
+	KUNIT_EXPECT_EQ(test, ims_create_domain(dev, &info), -EBUSY);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 7, NULL, NULL).index, 7);
+}
+
+/* Removing the domain with live vectors (one with a handler) frees them */
+static void ims_alloc_remove_live(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	unsigned int virqs[3];
+	struct msi_map map;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		map = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+		KUNIT_ASSERT_GE(test, map.index, 0);
+		virqs[i] = map.virq;
+	}
+	KUNIT_ASSERT_EQ(test, request_irq(virqs[1], ims_test_handler, 0, "ims-kunit", test), 0);
+	device_remove_ims_domain(dev);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(dev));
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_NULL(test, irq_get_msi_desc(virqs[i]));
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+}
+
+/*
+ * In a full probe the driver enables MSI, creates an IMS domain, allocates
+ * three device managed vectors and requests one device managed handler.
+ */
+static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ims_table_info info = {
+		.name = "KUNIT-BOUND", .storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS,
+		.stride = 16, .format = dsa_format, .mem = bound.mem,
+	};
+	struct msi_map map;
+	int i, ret;
+
+	if (pdev != bound.target)
+		return -ENODEV;
+	if (!bound.full) {
+		bound.probe_ret = 0;
+		return 0;
+	}
+	ret = pcim_enable_device(pdev);
+	if (!ret)
+		ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0)
+		goto out;
+	bound.msi_virq = pci_irq_vector(pdev, 0);
+	ret = ims_create_domain(&pdev->dev, &info);
+	if (ret)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		map = devm_device_ims_alloc_irq(&pdev->dev, MSI_ANY_INDEX, NULL, NULL);
+		if (map.index < 0) {
+			ret = map.index;
+			goto out;
+		}
+		bound.ims_virq[i] = map.virq;
+	}
+	ret = devm_request_irq(&pdev->dev, bound.ims_virq[0], ims_test_handler, 0,
+			       "ims-kunit-bound", &bound);
+out:
+	bound.probe_ret = ret;
+	return ret;
+}
+
+static void ims_alloc_devres_and_msi(struct kunit *test)
+{
+	struct ims_test_ctx *ctx = test->priv;
+	struct pci_dev *pdev;
+	struct irq_data *d;
+	int i;
+
+	if (!accepting_parent())
+		kunit_skip(test, "IMS needs the vtd machine (variant '%s')", variant);
+	bound.mem = kunit_slots(test, NSLOTS * 16);
+	pdev = edu_bind(test, true);
+	KUNIT_EXPECT_EQ(test, bound.probe_ret, 0);
+	if (!bound.probe_ret) {
+		/* IMS beside MSI: two domains, distinct interrupts */
+		d = irq_get_irq_data(bound.msi_virq);
+		KUNIT_EXPECT_NOT_NULL(test, strstr(d->chip->name, "PCI-MSI"));
+		d = irq_get_irq_data(bound.ims_virq[0]);
+		KUNIT_EXPECT_NOT_NULL(test, strstr(d->chip->name, "KUNIT-BOUND"));
+		for (i = 0; i < 3; i++)
+			KUNIT_EXPECT_NE(test, bound.ims_virq[i], bound.msi_virq);
+		KUNIT_EXPECT_TRUE(test, irq_has_action(bound.ims_virq[0]));
+		KUNIT_EXPECT_NE(test, word(bound.mem, 12) & BIT(0), BIT(0));
+	}
+	pci_unregister_driver(&ims_kunit_driver);
+	ctx->registered = false;
+
+	/* Unbinding released the handler, the vectors and the domain */
+	KUNIT_EXPECT_NULL(test, pdev->dev.driver);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+	for (i = 0; i < 3; i++)
+		if (bound.ims_virq[i])
+			KUNIT_EXPECT_NULL(test, irq_get_msi_desc(bound.ims_virq[i]));
+	KUNIT_EXPECT_EQ(test, word(bound.mem, 12), BIT(0));
+}
+
+static struct kunit_case ims_alloc_cases[] = {
+	KUNIT_CASE(ims_alloc_index_and_any),
+	KUNIT_CASE(ims_alloc_exhaustion),
+	KUNIT_CASE(ims_alloc_range_and_double_free),
+	KUNIT_CASE(ims_alloc_free_with_handler),
+	KUNIT_CASE(ims_alloc_free_all),
+	KUNIT_CASE(ims_alloc_no_domain),
+	KUNIT_CASE(ims_alloc_create_twice),
+	KUNIT_CASE(ims_alloc_remove_live),
+	KUNIT_CASE(ims_alloc_devres_and_msi),
+	{}
+};
+
+static struct kunit_suite ims_alloc_suite = {
+	.name = "ims_alloc",
+	.init = ims_test_init,
+	.exit = ims_test_exit,
+	.test_cases = ims_alloc_cases,
+};
+
+kunit_test_suites(&ims_policy_suite, &ims_desc_suite, &ims_lib_suite, &ims_alloc_suite);
+
+MODULE_DESCRIPTION("KUnit tests of IMS domains and the IMS table library");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
