@@ -145,17 +145,55 @@ def same(a, b):
     return sha(a) == sha(b)
 
 
-def sync(scratch, touched):
-    manifest_path = os.path.join(treecfg.BUILD, "prepared-files.json")
+def manifest_path():
+    return os.path.join(treecfg.BUILD, "prepared-files.json")
+
+
+def load_manifest():
     try:
-        previous = set(json.load(open(manifest_path)))
+        m = json.load(open(manifest_path()))
+        return m if isinstance(m, dict) else {}
     except (OSError, ValueError):
-        previous = set()
+        return {}
+
+
+def hand_edits(manifest):
+    """Files of build/src changed since the last preparation: managed files
+    whose content is not what we wrote, and any other file modified after
+    the last run (an edit of an upstream file not yet in a patch)."""
+    edited = set()
+    for rel, digest in manifest.items():
+        have = os.path.join(treecfg.SRC, rel)
+        now = sha(have) if os.path.exists(have) else None
+        if now != digest:
+            edited.add(rel)
+    stamp = os.path.join(treecfg.BUILD, "prepared.stamp")
+    if os.path.exists(stamp):
+        r = subprocess.run(["find", ".", "-type", "f", "-newer", stamp,
+                            "-not", "-name", "*.ims-tmp"],
+                           cwd=treecfg.SRC, capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            rel = line[2:]
+            if rel not in manifest and rel != ".ims-src":
+                edited.add(rel)
+    return edited
+
+
+def sync(scratch, touched, keep=frozenset()):
+    """Make build/src match the staged content; files in keep (hand edits
+    that are not in a patch yet) are left alone."""
+    previous = load_manifest()
+    manifest = {}
     changed = 0
-    for rel in sorted(touched | previous):
+    for rel in sorted(touched | set(previous)):
         want = os.path.join(scratch, rel) if rel in touched else \
             os.path.join(treecfg.PRISTINE, rel)
         have = os.path.join(treecfg.SRC, rel)
+        if rel in keep:
+            manifest[rel] = "edited by hand"
+            continue
+        if rel in touched:
+            manifest[rel] = sha(want) if os.path.exists(want) else None
         if same(want, have):
             continue
         changed += 1
@@ -167,20 +205,48 @@ def sync(scratch, touched):
             os.replace(tmp, have)
         else:
             os.remove(have)
-    # The manifest is written last: an interrupted run is redone in full.
-    tmp = manifest_path + ".tmp"
-    json.dump(sorted(touched), open(tmp, "w"), indent=0)
-    os.replace(tmp, manifest_path)
+    # Restore pristine content of hand edits the caller chose to discard.
+    # The manifest and stamp are written last: an interrupted run is redone.
+    tmp = manifest_path() + ".tmp"
+    json.dump(manifest, open(tmp, "w"), indent=0, sort_keys=True)
+    os.replace(tmp, manifest_path())
+    open(os.path.join(treecfg.BUILD, "prepared.stamp"), "w").close()
     return changed
 
 
-def main():
+def restore_pristine(files):
+    for rel in files:
+        src = os.path.join(treecfg.PRISTINE, rel)
+        have = os.path.join(treecfg.SRC, rel)
+        if os.path.exists(src):
+            shutil.copy2(src, have)
+        elif os.path.exists(have):
+            os.remove(have)
+
+
+def main(keep_hand_edits=False, resolved=frozenset()):
+    """Prepare build/src.  keep_hand_edits: leave hand edits in place (and
+    flagged) instead of stopping; resolved: files a new patch now covers."""
     os.makedirs(treecfg.BUILD, exist_ok=True)
     ensure_pristine()
     ensure_src()
+    edited = hand_edits(load_manifest()) - set(resolved)
+    keep = frozenset()
+    if edited and keep_hand_edits:
+        keep = frozenset(edited)
+        print("prepare: still edited by hand, not in a patch yet: " +
+              " ".join(sorted(edited)))
+    elif edited and os.environ.get("FORCE") == "1":
+        print("prepare: discarding hand edits of " + " ".join(sorted(edited)))
+        restore_pristine(edited)
+    elif edited:
+        die("these files of build/src were edited by hand and are not in a "
+            "patch:\n  " + "\n  ".join(sorted(edited)) +
+            "\nturn them into a patch (make refresh-patch PATCH=NNNN-name.patch "
+            "FILES=...) or discard the edits (make prepare FORCE=1)")
     scratch, touched = stage()
     try:
-        changed = sync(scratch, touched)
+        changed = sync(scratch, touched, keep)
     finally:
         shutil.rmtree(scratch)
     print(f"prepare: build/src ready ({len(treecfg.series())} patches, "

@@ -98,7 +98,7 @@ def main():
         with open(os.path.join(treecfg.PATCHES, "series"), "a") as s:
             s.write(name + "\n")
     print(f"refresh-patch: wrote patches/{name} ({len(files)} files)")
-    pt.main()
+    pt.main(keep_hand_edits=True, resolved=files)
 
 
 def git_diff(base, target, files):

@@ -90,6 +90,24 @@ def run(report):
         report("tree-prep/fuzzy-patch-refused-tree-untouched",
                refused and src("up.txt") == before)
 
+        open(series, "w").write("0001-a.patch\n")
+        prep()
+        open(os.path.join(treecfg.SRC, "up.txt"), "a").write("hand edit\n")
+        try:
+            prepare_tree.main()
+            stopped = False
+        except SystemExit:
+            stopped = True
+        report("tree-prep/hand-edit-stops-and-is-kept",
+               stopped and src("up.txt").endswith("hand edit\n"))
+        os.environ["FORCE"] = "1"
+        try:
+            prepare_tree.main()
+        finally:
+            del os.environ["FORCE"]
+        report("tree-prep/force-discards-hand-edit",
+               "line deux" in src("up.txt") and "hand edit" not in src("up.txt"))
+
         open(series, "w").write("")
         overlay.clear()
         prep()
