@@ -196,8 +196,14 @@ static void ims_irq_bus_lock(struct irq_data *d)
 static void ims_irq_bus_sync_unlock(struct irq_data *d)
 {
 	struct ims_table *t = irq_data_get_irq_chip_data(d);
+	struct msi_desc *desc = irq_data_get_msi_desc(d);
 
-	t->info.sync(&t->info, irq_data_get_msi_desc(d)->msi_index);
+	/*
+	 * The bus lock is also taken while the interrupt is set up, before
+	 * it has a descriptor, i.e. before the slot can have changed.
+	 */
+	if (desc)
+		t->info.sync(&t->info, desc->msi_index);
 	mutex_unlock(&t->bus_lock);
 }
 
