@@ -438,6 +438,7 @@ def lint(res, build_objects=True):
         if not msgs:
             res.add("PASS", f"lint/kernel-doc/{f}")
 
+    docs(res)
     if not build_objects:
         return
     objs = []
@@ -465,6 +466,28 @@ def lint(res, build_objects=True):
             res.add("FAIL", f"lint/W=1+sparse/{f}", text.strip()[-300:])
         elif not msgs:
             res.add("PASS", f"lint/W=1+sparse/{f}")
+
+
+def docs(res):
+    """Build the Documentation/ directories that hold our pages with Sphinx
+    (only those directories: seconds, not the whole book); every warning
+    is a finding."""
+    rst = [f for f in treecfg.overlay_files()
+           if f.startswith("Documentation/") and f.endswith(".rst")]
+    for d in sorted({os.path.dirname(f)[len("Documentation/"):] for f in rst}):
+        r = subprocess.run(
+            ["make", "-C", treecfg.SRC, f"O={treecfg.BUILD}/obj-docs",
+             f"SPHINXDIRS={d}", "htmldocs"], capture_output=True, text=True)
+        text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+        msgs = [ln for ln in text.splitlines()
+                if re.search(r"(WARNING|ERROR|CRITICAL)", ln) and
+                "dot(1) not found" not in ln]
+        for m in msgs:
+            res.add("FAIL", f"lint/htmldocs/{d}", m)
+        if r.returncode != 0 and not msgs:
+            res.add("FAIL", f"lint/htmldocs/{d}", text.strip()[-300:])
+        elif not msgs:
+            res.add("PASS", f"lint/htmldocs/{d}")
 
 
 def patched_sources():

@@ -5,7 +5,7 @@ set -euo pipefail
 KVER_PKG=6.12.117-1~deb12u1
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       patch rsync kmod python3 python3-ply python3-git perl ccache sparse qemu-system-x86
-      busybox-static libc6-dev git)
+      busybox-static libc6-dev git python3-sphinx)
 
 missing=()
 for p in "${pkgs[@]}"; do

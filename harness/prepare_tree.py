@@ -174,7 +174,12 @@ def hand_edits(manifest):
                            cwd=treecfg.SRC, capture_output=True, text=True)
         for line in r.stdout.splitlines():
             rel = line[2:]
-            if rel not in manifest and rel != ".ims-src":
+            # Files that are not upstream are build products (the docs
+            # build writes some into the source tree); a new file of ours
+            # belongs in the repository and only builds once a Makefile
+            # edit, which is caught here, refers to it.
+            if rel not in manifest and \
+                    os.path.exists(os.path.join(treecfg.PRISTINE, rel)):
                 edited.add(rel)
     return edited
 
@@ -230,22 +235,28 @@ def main(keep_hand_edits=False, resolved=frozenset()):
     os.makedirs(treecfg.BUILD, exist_ok=True)
     ensure_pristine()
     ensure_src()
-    edited = hand_edits(load_manifest()) - set(resolved)
-    keep = frozenset()
-    if edited and keep_hand_edits:
-        keep = frozenset(edited)
-        print("prepare: still edited by hand, not in a patch yet: " +
-              " ".join(sorted(edited)))
-    elif edited and os.environ.get("FORCE") == "1":
-        print("prepare: discarding hand edits of " + " ".join(sorted(edited)))
-        restore_pristine(edited)
-    elif edited:
-        die("these files of build/src were edited by hand and are not in a "
-            "patch:\n  " + "\n  ".join(sorted(edited)) +
-            "\nturn them into a patch (make refresh-patch PATCH=NNNN-name.patch "
-            "FILES=...) or discard the edits (make prepare FORCE=1)")
     scratch, touched = stage()
     try:
+        edited = hand_edits(load_manifest()) - set(resolved)
+        # A "hand edit" that already equals what the inputs produce is none
+        edited = {f for f in edited
+                  if not (f in touched and same(os.path.join(scratch, f),
+                                                os.path.join(treecfg.SRC, f)))}
+        keep = frozenset()
+        if edited and keep_hand_edits:
+            keep = frozenset(edited)
+            print("prepare: still edited by hand, not in a patch yet: " +
+                  " ".join(sorted(edited)))
+        elif edited and os.environ.get("FORCE") == "1":
+            print("prepare: discarding hand edits of " +
+                  " ".join(sorted(edited)))
+            restore_pristine(edited)
+        elif edited:
+            die("these files of build/src were edited by hand and are not in "
+                "a patch:\n  " + "\n  ".join(sorted(edited)) +
+                "\nturn them into a patch (make refresh-patch "
+                "PATCH=NNNN-name.patch FILES=...) or discard the edits "
+                "(make prepare FORCE=1)")
         changed = sync(scratch, touched, keep)
     finally:
         shutil.rmtree(scratch)

@@ -126,6 +126,17 @@ static void ims_free_all(struct device *dev)
 	msi_unlock_descs(dev);
 }
 
+struct ims_vector_devres {
+	unsigned int	index;
+};
+
+static void ims_vector_devres_release(struct device *dev, void *res)
+{
+	struct ims_vector_devres *vr = res;
+
+	device_ims_free_irq(dev, vr->index);
+}
+
 static void ims_devres_release(struct device *dev, void *res)
 {
 	struct ims_devres *dr = res;
@@ -133,6 +144,9 @@ static void ims_devres_release(struct device *dev, void *res)
 	/* The debugfs reader takes the descriptor lock: remove it first */
 	debugfs_remove(dr->debugfs);
 	ims_free_all(dev);
+	/* Device managed vectors went with the domain: forget them */
+	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
+		;
 	msi_remove_device_irq_domain(dev, IMS_DOMID);
 	if (dr->teardown)
 		dr->teardown(dr->data);
@@ -315,17 +329,6 @@ struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 	return map;
 }
 EXPORT_SYMBOL_GPL(device_ims_alloc_irq);
-
-struct ims_vector_devres {
-	unsigned int	index;
-};
-
-static void ims_vector_devres_release(struct device *dev, void *res)
-{
-	struct ims_vector_devres *vr = res;
-
-	device_ims_free_irq(dev, vr->index);
-}
 
 /**
  * devm_device_ims_alloc_irq - Device managed device_ims_alloc_irq()

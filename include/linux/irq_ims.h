@@ -92,8 +92,9 @@ struct ims_table_info;
  *			error code otherwise. Called before anything is
  *			allocated. Without it only a zero cookie is accepted.
  * @init_slot:		Optional: prepare @slot for @cookie before its first
- *			message is written (may sleep). The entry must end up
- *			masked; without this callback the library calls
+ *			message is written. Called in atomic context; a failed
+ *			allocation calls @release_slot afterwards. The entry must
+ *			end up masked; without this callback the library calls
  *			@set_mask.
  * @release_slot:	Optional: called when the vector of @slot is freed.
  *
@@ -126,15 +127,21 @@ struct ims_table_ops {
  *		a slot for per entry memory slots. At least 16, a multiple of 4.
  * @format:	Layout of a slot (%IMS_STORAGE_MMIO and %IMS_STORAGE_MEMORY)
  * @mmio:	%IMS_STORAGE_MMIO: address of slot 0
- * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array, or NULL when
+ * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array (slot
+ *		words are little-endian, like MMIO ones), or NULL when
  *		every entry has its own slot whose address is the entry's
  *		cookie (&msi_instance_cookie.ptr), e.g. a queue context
  * @sync:	%IMS_STORAGE_MEMORY, optional: tell the device that @slot
- *		changed. Called from the irq chip's bus sync unlock, in
- *		sleepable context, after mask, unmask and message updates done
- *		under the irq bus lock. Tables with @sync must not be masked or
- *		unmasked from atomic context (no disable_irq_nosync() from the
- *		handler).
+ *		may have changed. Called in sleepable context when the irq bus
+ *		lock is released, i.e. after request_irq(), free_irq(),
+ *		disable_irq(), enable_irq() and the like; disable_irq() masks
+ *		at once for such tables. Mask changes the flow handler makes
+ *		in hard interrupt context are not reported. Tables with @sync
+ *		must not be disabled or enabled from atomic context (no
+ *		disable_irq_nosync() from the handler). @sync is also called
+ *		with the MSI descriptor lock of the device held (while vectors
+ *		are allocated and freed): it must not call back into the IMS or
+ *		MSI interfaces of the device.
  * @ops:	%IMS_STORAGE_CUSTOM: the driver's callbacks
  * @priv:	The driver's pointer, untouched by the library
  *
@@ -200,6 +207,14 @@ static inline int device_ims_supported(struct device *dev)
 static inline int device_create_ims_domain(struct device *dev,
 					   const struct msi_domain_template *template,
 					   unsigned int hwsize, void *data)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int __device_create_ims_domain(struct device *dev,
+					     const struct msi_domain_template *template,
+					     unsigned int hwsize, void *data,
+					     void (*teardown)(void *data))
 {
 	return -EOPNOTSUPP;
 }

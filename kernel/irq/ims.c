@@ -14,9 +14,12 @@
  *  - mask and unmask are flushed to the device before they return (a read
  *    back for MMIO, a DMA write barrier for memory).
  *
- * Context: mask, unmask and message writes run in atomic context (with the
- * irq descriptor lock held) unless the table has a sync callback, which
- * moves them under a sleepable irq bus lock.
+ * Context: mask, unmask and message writes run in atomic context, with the
+ * irq descriptor lock held. A table with a sync callback also gets a
+ * sleepable irq bus lock around the operations that take it (request and
+ * free, disable and enable, ...); the callback runs when that lock is
+ * released. Such tables disable (mask) immediately rather than lazily, so
+ * that disable_irq() is seen by sync.
  */
 #include <linux/bitops.h>
 #include <linux/device.h>
@@ -58,7 +61,10 @@ static inline bool ims_per_entry_slots(const struct ims_table_info *info)
 	return info->storage == IMS_STORAGE_MEMORY && !info->mem;
 }
 
-/* Slot word accessors: 32-bit MMIO accesses or single-copy memory accesses */
+/*
+ * Slot word accessors: 32-bit little-endian MMIO accesses, or single-copy
+ * little-endian memory accesses.
+ */
 static void *ims_mem_slot(struct ims_table *t, unsigned int slot,
 			  const union msi_instance_cookie *c)
 {
@@ -70,7 +76,7 @@ static u32 ims_read(struct ims_table *t, unsigned int slot,
 {
 	if (t->info.storage == IMS_STORAGE_MMIO)
 		return readl(t->info.mmio + (size_t)slot * t->info.stride + off);
-	return READ_ONCE(*(u32 *)(ims_mem_slot(t, slot, c) + off));
+	return le32_to_cpu(READ_ONCE(*(__le32 *)(ims_mem_slot(t, slot, c) + off)));
 }
 
 static void ims_write(struct ims_table *t, unsigned int slot,
@@ -83,7 +89,7 @@ static void ims_write(struct ims_table *t, unsigned int slot,
 	if (t->info.storage == IMS_STORAGE_MMIO)
 		writel(val, t->info.mmio + (size_t)slot * t->info.stride + off);
 	else
-		WRITE_ONCE(*(u32 *)(ims_mem_slot(t, slot, c) + off), val);
+		WRITE_ONCE(*(__le32 *)(ims_mem_slot(t, slot, c) + off), cpu_to_le32(val));
 }
 
 /*
@@ -164,7 +170,12 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	/* Keep get_cached_msi_msg() right, as the PCI/MSI code does */
 	desc->msg = *msg;
 	if (t->info.storage == IMS_STORAGE_CUSTOM) {
+		unmasked = !irqd_irq_masked(d);
+		if (unmasked)
+			t->info.ops->set_mask(&t->info, slot, c, true);
 		t->info.ops->write_msg(&t->info, slot, c, msg);
+		if (unmasked)
+			t->info.ops->set_mask(&t->info, slot, c, false);
 		return;
 	}
 
@@ -199,8 +210,9 @@ static void ims_irq_bus_sync_unlock(struct irq_data *d)
 	struct msi_desc *desc = irq_data_get_msi_desc(d);
 
 	/*
-	 * The bus lock is also taken while the interrupt is set up, before
-	 * it has a descriptor, i.e. before the slot can have changed.
+	 * The bus lock is also taken while the interrupt is set up and torn
+	 * down, without a descriptor attached; there is nothing to report
+	 * then that the following request_irq() or the free does not cover.
 	 */
 	if (desc)
 		t->info.sync(&t->info, desc->msi_index);
@@ -234,15 +246,9 @@ static int ims_validate_cookie(struct irq_domain *domain, unsigned int index,
 	return lower_32_bits(c->value) > pasid_max ? -EINVAL : 0;
 }
 
-/*
- * msi_domain_ops::prepare_desc: runs when the descriptor has its slot and
- * cookie and before the interrupt is allocated, i.e. before the first
- * message write. The entry is set up masked with the cookie encoded.
- */
-static void ims_prepare_desc(struct irq_domain *domain, msi_alloc_info_t *arg,
-			     struct msi_desc *desc)
+/* Set up a new entry masked, with its cookie encoded, and no message */
+static void ims_init_slot(struct ims_table *t, struct msi_desc *desc)
 {
-	struct ims_table *t = ims_domain_table(domain);
 	const union msi_instance_cookie *c = &desc->data.icookie;
 	const struct ims_slot_format *f = &t->info.format;
 	unsigned int slot = desc->msi_index;
@@ -262,6 +268,22 @@ static void ims_prepare_desc(struct irq_domain *domain, msi_alloc_info_t *arg,
 	ims_write(t, slot, c, f->addr_hi, 0);
 	ims_write(t, slot, c, f->data, 0);
 	ims_flush(t, slot, c);
+}
+
+/*
+ * msi_domain_ops::msi_init: runs when the parent has set up the interrupt,
+ * before it is activated (the first message write). From here on a failed
+ * allocation is unwound through msi_free, so every initialized slot is
+ * released again. Past the slot setup this is the core's default init.
+ */
+static int ims_msi_init(struct irq_domain *domain, struct msi_domain_info *info,
+			unsigned int virq, irq_hw_number_t hwirq, msi_alloc_info_t *arg)
+{
+	ims_init_slot(info->data, arg->desc);
+	irq_domain_set_hwirq_and_chip(domain, virq, hwirq, info->chip, info->chip_data);
+	if (info->handler && info->handler_name)
+		__irq_set_handler(virq, info->handler, 0, info->handler_name);
+	return 0;
 }
 
 /* msi_domain_ops::msi_free: leave the slot masked, without PASID and message */
@@ -371,7 +393,9 @@ static void ims_table_free(void *data)
  * flushes mask changes to the device. Vectors are then allocated with
  * device_ims_alloc_irq() or pci_ims_alloc_irq_at() and the domain removed
  * with device_remove_ims_domain() (or when the driver is unbound). The
- * storage described by @info must stay valid until then.
+ * storage described by @info, and the memory of per entry slots, must stay
+ * valid until the vectors using it are freed: free the vectors (or remove
+ * the domain) before unmapping or freeing it.
  *
  * Context: Process context, may sleep.
  * Return: 0 on success; -EINVAL for an invalid description; otherwise the
@@ -388,7 +412,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 			.irq_write_msi_msg	= ims_irq_write_msi_msg,
 		},
 		.ops = {
-			.prepare_desc		= ims_prepare_desc,
+			.msi_init		= ims_msi_init,
 			.msi_free		= ims_msi_free,
 			.validate_cookie	= ims_validate_cookie,
 		},
@@ -415,6 +439,8 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 	if (info->sync) {
 		tmpl.chip.irq_bus_lock = ims_irq_bus_lock;
 		tmpl.chip.irq_bus_sync_unlock = ims_irq_bus_sync_unlock;
+		/* Mask at disable_irq() time, under the bus lock, not lazily */
+		tmpl.chip.irq_disable = ims_irq_mask;
 	}
 
 	ret = __device_create_ims_domain(dev, &tmpl, info->nr_slots, t, ims_table_free);

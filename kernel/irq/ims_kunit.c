@@ -203,11 +203,14 @@ static void ims_policy_intel_decision(struct kunit *test)
 {
 	const char *why;
 
-	KUNIT_EXPECT_NULL(test, intel_ir_ims_refusal(true, false));
-	why = intel_ir_ims_refusal(true, true);
+	KUNIT_EXPECT_NULL(test, intel_ir_ims_refusal(true, true, false));
+	why = intel_ir_ims_refusal(true, true, true);
 	KUNIT_ASSERT_NOT_NULL(test, why);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "caching mode"));
-	why = intel_ir_ims_refusal(false, false);
+	why = intel_ir_ims_refusal(true, false, false);
+	KUNIT_ASSERT_NOT_NULL(test, why);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "nosid"));
+	why = intel_ir_ims_refusal(false, true, false);
 	KUNIT_ASSERT_NOT_NULL(test, why);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "not a PCI device"));
 }
@@ -463,6 +466,8 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 /* Custom storage: the library calls the driver's callbacks */
 struct custom_log {
 	unsigned int	writes, masks, unmasks, inits, releases;
+	unsigned int	writes_unmasked;
+	bool		masked;
 	struct msi_msg	last;
 	unsigned int	last_slot;
 };
@@ -473,6 +478,8 @@ static void custom_write(const struct ims_table_info *info, unsigned int slot,
 	struct custom_log *log = info->priv;
 
 	log->writes++;
+	if (!log->masked)
+		log->writes_unmasked++;
 	log->last = *msg;
 	log->last_slot = slot;
 }
@@ -486,6 +493,7 @@ static void custom_mask(const struct ims_table_info *info, unsigned int slot,
 		log->masks++;
 	else
 		log->unmasks++;
+	log->masked = masked;
 }
 
 static int custom_check(const struct ims_table_info *info, unsigned int slot,
@@ -498,7 +506,10 @@ static int custom_check(const struct ims_table_info *info, unsigned int slot,
 static void custom_init(const struct ims_table_info *info, unsigned int slot,
 			const union msi_instance_cookie *c)
 {
-	((struct custom_log *)info->priv)->inits++;
+	struct custom_log *log = info->priv;
+
+	log->inits++;
+	log->masked = true;
 }
 
 static void custom_release(const struct ims_table_info *info, unsigned int slot,
@@ -523,6 +534,9 @@ static void ims_lib_custom_callbacks(struct kunit *test)
 		.ops = &custom_ops,
 	};
 	union msi_instance_cookie odd = { .value = 3 }, even = { .value = 4 };
+	struct irq_desc *desc;
+	struct irq_data *d;
+	unsigned long flags;
 	struct msi_msg msg;
 	struct msi_map map;
 	struct device *dev;
@@ -532,6 +546,9 @@ static void ims_lib_custom_callbacks(struct kunit *test)
 	dev = lib_domain(test, &info);
 
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 5, &odd, NULL).index, -EINVAL);
+	/* The range is checked before the driver sees the slot */
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_MAX_INDEX + 1, &even, NULL).index,
+			-ERANGE);
 	KUNIT_EXPECT_EQ(test, log->inits, 0);
 	map = device_ims_alloc_irq(dev, 5, &even, NULL);
 	KUNIT_ASSERT_EQ(test, map.index, 5);
@@ -543,8 +560,20 @@ static void ims_lib_custom_callbacks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, log->writes, 1);
 	KUNIT_EXPECT_EQ(test, log->last_slot, 5);
 	KUNIT_EXPECT_EQ(test, log->last.address_lo, msg.address_lo);
+	KUNIT_EXPECT_EQ(test, log->last.address_lo & 0xfff00000, 0xfee00000);
 	KUNIT_EXPECT_EQ(test, log->last.data, msg.data);
 	KUNIT_EXPECT_GE(test, log->unmasks, 1);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+
+	/* A rewrite of the live entry happens masked and unmasks again */
+	d = irq_get_irq_data(map.virq);
+	desc = irq_to_desc(map.virq);
+	raw_spin_lock_irqsave(&desc->lock, flags);
+	d->chip->irq_write_msi_msg(d, &msg);
+	raw_spin_unlock_irqrestore(&desc->lock, flags);
+	KUNIT_EXPECT_EQ(test, log->writes, 2);
+	KUNIT_EXPECT_EQ(test, log->writes_unmasked, 0);
+	KUNIT_EXPECT_FALSE(test, log->masked);
 	free_irq(map.virq, test);
 	KUNIT_EXPECT_GE(test, log->masks, 1);
 	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 5), 0);

@@ -268,8 +268,6 @@ static int edu_vec_alloc(struct edu_ims *e, unsigned int slot, u64 pasid, bool h
 	}
 	atomic_set(&v->hits, 0);
 	WRITE_ONCE(*slot_word(e, map.index, SLOT_STATUS), 0);
-	/* Mask at disable_irq() time: the model's mask bit must be exact */
-	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
 	ret = request_irq(map.virq, edu_ims_handler, 0, "ims-edu", v);
 	if (ret)
 		goto free_hits;

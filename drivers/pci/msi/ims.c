@@ -90,8 +90,9 @@ EXPORT_SYMBOL_GPL(pci_ims_alloc_irq_at);
  * @pdev:	The PCI device
  * @map:	The mapping returned by the allocation
  *
- * Freeing a vector which is not allocated does nothing;
- * device_ims_free_irq() reports that as an error.
+ * The handler must have been freed; a vector whose handler is still
+ * requested is not freed (and warned about). Freeing a vector which is not
+ * allocated does nothing; device_ims_free_irq() reports both as errors.
  *
  * Context: Process context, may sleep.
  */
@@ -99,7 +100,7 @@ void pci_ims_free_irq(struct pci_dev *pdev, struct msi_map map)
 {
 	if (WARN_ON_ONCE(map.index < 0 || map.virq <= 0))
 		return;
-	device_ims_free_irq(&pdev->dev, map.index);
+	WARN_ON_ONCE(device_ims_free_irq(&pdev->dev, map.index) == -EBUSY);
 }
 EXPORT_SYMBOL_GPL(pci_ims_free_irq);
 
