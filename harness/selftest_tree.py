@@ -23,6 +23,19 @@ def patch_text(new_two):
 
 
 def run(report):
+    """Run the cases quietly: prepare_tree's own messages would only be
+    noise between the result lines."""
+    import contextlib
+    import io
+    quiet = io.StringIO()
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        results = []
+        _run(lambda name, ok: results.append((name, ok)))
+    for name, ok in results:
+        report(name, ok)
+
+
+def _run(report):
     saved = {k: getattr(treecfg, k) for k in
              ("BUILD", "PRISTINE", "SRC", "PATCHES", "overlay_files")}
     saved_top = prepare_tree.TOP

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the idxd IMS support at register level.
+ *
+ * No DSA device exists under QEMU, so the real driver functions run against
+ * a simulated BAR0 in kernel memory. A responder thread plays the device's
+ * command interface: it picks up what the driver writes to the command
+ * register, answers in the command status register and raises the command
+ * completion (or handle revocation) cause through the driver's own misc
+ * interrupt handler. The tests that need an IMS domain take a QEMU edu
+ * device behind VT-d as the PCI device, so the IMS entries are written by
+ * the real IMS library into the simulated table.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irq_ims.h>
+#include <linux/kthread.h>
+#include <linux/msi.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include "idxd.h"
+#include "registers.h"
+
+#define BAR_SIZE	0x8000
+#define IMS_UNITS	0x40		/* table at 0x4000 */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+
+struct sim {
+	struct idxd_device	*idxd;
+	void			*bar;
+	struct task_struct	*responder;
+	/* What the device answers: 0 or an error status, and handle base */
+	u32			error;
+	u32			handle_base;
+	bool			revoke;
+	/* What the driver sent */
+	unsigned int		ncmds;
+	union idxd_command_reg	cmds[32];
+	struct pci_dev		*pdev;
+	bool			registered;
+	cpumask_var_t		saved_mask;
+};
+
+static u32 rd32(struct sim *s, unsigned int off)
+{
+	return READ_ONCE(*(u32 *)(s->bar + off));
+}
+
+static void wr32(struct sim *s, unsigned int off, u32 val)
+{
+	WRITE_ONCE(*(u32 *)(s->bar + off), val);
+}
+
+static void wr64(struct sim *s, unsigned int off, u64 val)
+{
+	WRITE_ONCE(*(u64 *)(s->bar + off), val);
+}
+
+/* Raise an interrupt cause through the driver's misc interrupt handler */
+static void sim_raise(struct sim *s, u32 cause)
+{
+	wr32(s, IDXD_INTCAUSE_OFFSET, cause);
+	idxd_misc_thread(0, &s->idxd->ie);
+	/* INTCAUSE is write-one-to-clear; the handler acknowledged it */
+	wr32(s, IDXD_INTCAUSE_OFFSET, 0);
+}
+
+static int sim_respond(void *arg)
+{
+	struct sim *s = arg;
+	struct idxd_device *idxd = s->idxd;
+
+	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);
+	while (!kthread_should_stop()) {
+		union idxd_command_reg cmd = { .bits = rd32(s, IDXD_CMD_OFFSET) };
+		u32 status = IDXD_CMDSTS_SUCCESS;
+
+		if (s->revoke) {
+			s->revoke = false;
+			sim_raise(s, IDXD_INTC_INT_HANDLE_REVOKED);
+		}
+		if (!cmd.bits) {
+			usleep_range(20, 50);
+			continue;
+		}
+		wr32(s, IDXD_CMD_OFFSET, 0);
+		if (s->ncmds < ARRAY_SIZE(s->cmds))
+			s->cmds[s->ncmds++] = cmd;
+		if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE)
+			status = s->error ? :
+				 ((s->handle_base + (cmd.operand & 0xffff)) << IDXD_CMDSTS_RES_SHIFT);
+		/*
+		 * The status register reads "active" whenever no answer is
+		 * pending, so that a driver polling right after its command
+		 * write waits for the answer. An interrupt-driven command is
+		 * answered with the active bit kept (the driver only reads
+		 * the status after the completion); a polled one with it
+		 * clear until the driver, which holds the command lock while
+		 * it polls, has read the answer.
+		 */
+		if (cmd.int_req) {
+			wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
+			sim_raise(s, IDXD_INTC_CMD);
+			continue;
+		}
+		wr32(s, IDXD_CMDSTS_OFFSET, status);
+		while (!kthread_should_stop() && spin_is_locked(&idxd->cmd_lock))
+			usleep_range(10, 20);
+		wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
+	}
+	return 0;
+}
+
+static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	return pdev == pci_get_drvdata(pdev) ? 0 : -ENODEV;
+}
+
+static const struct pci_device_id ims_kunit_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{ }
+};
+
+static struct pci_driver ims_kunit_driver = {
+	.name		= "idxd-ims-kunit",
+	.id_table	= ims_kunit_ids,
+	.probe		= ims_kunit_probe,
+};
+
+static struct pci_dev *sim_pdev(struct kunit *test, struct sim *s)
+{
+	struct pci_dev *pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+
+	if (!pdev)
+		kunit_skip(test, "no edu device to stand in as the PCI device");
+	s->pdev = pdev;
+	if (pdev->dev.driver)
+		kunit_skip(test, "edu device is bound to another driver");
+	/* Bind to this device only: the probe compares drvdata with itself */
+	pci_set_drvdata(pdev, pdev);
+	KUNIT_ASSERT_EQ(test, pci_register_driver(&ims_kunit_driver), 0);
+	s->registered = true;
+	KUNIT_ASSERT_PTR_EQ(test, pdev->dev.driver, &ims_kunit_driver.driver);
+	return pdev;
+}
+
+static int sim_init(struct kunit *test)
+{
+	struct sim *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct idxd_device *idxd;
+	union offsets_reg offsets = { };
+	union gen_cap_reg gen_cap = { };
+
+	if (!s)
+		return -ENOMEM;
+	test->priv = s;
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "the responder needs a second CPU");
+	s->bar = kunit_kzalloc(test, BAR_SIZE, GFP_KERNEL);
+	idxd = kunit_kzalloc(test, sizeof(*idxd), GFP_KERNEL);
+	if (!s->bar || !idxd)
+		return -ENOMEM;
+	s->idxd = idxd;
+	idxd->reg_base = (void __iomem __force *)s->bar;
+	spin_lock_init(&idxd->cmd_lock);
+	spin_lock_init(&idxd->dev_lock);
+	init_waitqueue_head(&idxd->cmd_waitq);
+	idxd->hw.cmd_cap = BIT(IDXD_CMD_REQUEST_INT_HANDLE) | BIT(IDXD_CMD_RELEASE_INT_HANDLE);
+	idxd->request_int_handles = true;
+	idxd->wq = alloc_workqueue("idxd-ims-kunit", WQ_UNBOUND, 0);
+	if (!idxd->wq)
+		return -ENOMEM;
+
+	/* A device with 512 IMS entries at 0x4000 */
+	gen_cap.max_ims_mult = 2;
+	gen_cap.cmd_cap = 1;
+	offsets.ims = IMS_UNITS;
+	wr64(s, IDXD_GENCAP_OFFSET, gen_cap.bits);
+	wr64(s, IDXD_TABLE_OFFSET, offsets.bits[0]);
+	wr64(s, IDXD_TABLE_OFFSET + 8, offsets.bits[1]);
+
+	/*
+	 * Commands the driver polls for spin with preemption off: keep the
+	 * test on CPU 0 and the device on CPU 1.
+	 */
+	if (!alloc_cpumask_var(&s->saved_mask, GFP_KERNEL))
+		return -ENOMEM;
+	cpumask_copy(s->saved_mask, current->cpus_ptr);
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	s->responder = kthread_create(sim_respond, s, "idxd-ims-sim");
+	if (IS_ERR(s->responder))
+		return PTR_ERR(s->responder);
+	kthread_bind(s->responder, 1);
+	wake_up_process(s->responder);
+	return 0;
+}
+
+static void sim_exit(struct kunit *test)
+{
+	struct sim *s = test->priv;
+
+	if (!s)
+		return;
+	if (s->idxd && s->idxd->ims_enabled)
+		idxd_ims_teardown(s->idxd);
+	if (s->responder && !IS_ERR(s->responder))
+		kthread_stop(s->responder);
+	if (s->idxd && s->idxd->wq)
+		destroy_workqueue(s->idxd->wq);
+	if (s->registered)
+		pci_unregister_driver(&ims_kunit_driver);
+	if (s->pdev) {
+		pci_set_drvdata(s->pdev, NULL);
+		pci_dev_put(s->pdev);
+	}
+	if (s->saved_mask) {
+		set_cpus_allowed_ptr(current, s->saved_mask);
+		free_cpumask_var(s->saved_mask);
+	}
+}
+
+static irqreturn_t sim_handler(int irq, void *data)
+{
+	return IRQ_HANDLED;
+}
+
+/* The simulated device with its IMS domain; vtd only */
+static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
+{
+	struct sim *s = test->priv;
+	struct idxd_device *idxd = s->idxd;
+
+	idxd->pdev = sim_pdev(test, s);
+	idxd_ims_read_caps(idxd);
+	KUNIT_ASSERT_EQ(test, idxd_ims_setup(idxd), 0);
+	if (!idxd->ims_enabled)
+		kunit_skip(test, "the MSI parent refuses IMS on this machine");
+	wq->idxd = idxd;
+	wq->id = 1;
+	return idxd;
+}
+
+static u32 slot_word(struct sim *s, int slot, unsigned int off)
+{
+	return rd32(s, IMS_UNITS * IDXD_TABLE_MULT + slot * 16 + off);
+}
+
+static void idxd_ims_discovery(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	union gen_cap_reg gen_cap = { };
+
+	idxd_ims_read_caps(s->idxd);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 512);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_offset, 0x4000);
+
+	/* A device without IMS: no entries, MSI-X only, no vectors */
+	wr64(s, IDXD_GENCAP_OFFSET, gen_cap.bits);
+	idxd_ims_read_caps(s->idxd);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 0);
+	s->idxd->pdev = sim_pdev(test, s);
+	KUNIT_EXPECT_EQ(test, idxd_ims_setup(s->idxd), 0);
+	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(&s->pdev->dev, 0, NULL, NULL).index, -ENODEV);
+}
+
+/* REQUEST_INT_HANDLE with the IMS bit, and the device's error answers */
+static void idxd_ims_handle_commands(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	int handle = -1;
+
+	s->idxd->pdev = sim_pdev(test, s);
+	s->handle_base = 0x100;
+	KUNIT_EXPECT_EQ(test, idxd_device_request_int_handle(s->idxd, 5, &handle,
+							     IDXD_IRQ_IMS), 0);
+	KUNIT_EXPECT_EQ(test, handle, 0x105);
+	KUNIT_ASSERT_EQ(test, s->ncmds, 1);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[0].cmd, IDXD_CMD_REQUEST_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[0].operand, CMD_INT_HANDLE_IMS | 5);
+
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105, IDXD_IRQ_IMS), 0);
+	KUNIT_ASSERT_EQ(test, s->ncmds, 2);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[1].cmd, IDXD_CMD_RELEASE_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[1].operand, CMD_INT_HANDLE_IMS | 0x105);
+
+	s->error = IDXD_CMDSTS_ERR_INVAL_INT_IDX;
+	KUNIT_EXPECT_EQ(test, idxd_device_request_int_handle(s->idxd, 9999, &handle,
+							     IDXD_IRQ_IMS), -EINVAL);
+	s->error = IDXD_CMDSTS_ERR_NO_HANDLE;
+	KUNIT_EXPECT_EQ(test, idxd_device_request_int_handle(s->idxd, 6, &handle,
+							     IDXD_IRQ_IMS), -ENOSPC);
+}
+
+/* The exact slot bytes of a PASID vector, mask and unmask */
+static void idxd_ims_slot_bytes(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_ims_vec vec = { };
+	const u32 pasid_ctrl = BIT(3) | (0x1234 << 12);
+	struct msi_msg msg;
+	int slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, 0x1234, &vec), 0);
+	slot = vec.map.index;
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0) | pasid_ctrl);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 1);
+
+	KUNIT_ASSERT_EQ(test, request_irq(vec.map.virq, sim_handler, 0, "idxd-ims-kunit", &vec),
+			0);
+	get_cached_msi_msg(vec.map.virq, &msg);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 0), msg.address_lo);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 4), msg.address_hi);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 8), msg.data);
+	KUNIT_EXPECT_EQ(test, msg.address_lo & 0xfff00000, 0xfee00000);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), pasid_ctrl);
+
+	irq_set_status_flags(vec.map.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(vec.map.virq);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0) | pasid_ctrl);
+	enable_irq(vec.map.virq);
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), pasid_ctrl);
+	free_irq(vec.map.virq, &vec);
+
+	/* The handle and the IMS portal of the work queue */
+	s->handle_base = 0x40;
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_request_handle(&vec), 0);
+	KUNIT_EXPECT_EQ(test, vec.handle, 0x40 + slot);
+	KUNIT_EXPECT_EQ(test, idxd_wq_ims_portal(wq, false),
+			pci_resource_start(s->pdev, IDXD_WQ_BAR) + 4 * PAGE_SIZE + 0x2000);
+	KUNIT_EXPECT_EQ(test, idxd_wq_ims_portal(wq, true),
+			pci_resource_start(s->pdev, IDXD_WQ_BAR) + 4 * PAGE_SIZE + 0x3000);
+
+	idxd_ims_vec_free(&vec);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].cmd, IDXD_CMD_RELEASE_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].operand, CMD_INT_HANDLE_IMS | (0x40 + slot));
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0));
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+}
+
+static void idxd_ims_pasid_range(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_ims_vec vec = { };
+	struct sim *s = test->priv;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 0x100000, &vec), -EINVAL);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+	KUNIT_EXPECT_EQ(test, slot_word(s, 0, 12), 0);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 0xfffff, &vec), 0);
+	KUNIT_EXPECT_EQ(test, slot_word(s, vec.map.index, 12), BIT(0) | BIT(3) | 0xfffff000);
+	idxd_ims_vec_free(&vec);
+}
+
+static atomic_t handles_changed;
+
+static void idxd_ims_changed(struct idxd_ims_vec *vec)
+{
+	atomic_inc(&handles_changed);
+}
+
+/* INTCAUSE bit 31: every IMS vector with a handle gets a new one */
+static void idxd_ims_revocation(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_ims_vec vec[3] = { };
+	struct sim *s = test->priv;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	atomic_set(&handles_changed, 0);
+	s->handle_base = 0x100;
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, i, &vec[i]), 0);
+		vec[i].handle_changed = idxd_ims_changed;
+		if (i < 2)
+			KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(&vec[i]), 0);
+	}
+	s->handle_base = 0x200;
+	s->revoke = true;
+	for (i = 0; i < 200 && s->revoke; i++)
+		msleep(5);
+	flush_workqueue(s->idxd->wq);
+	KUNIT_EXPECT_EQ(test, vec[0].handle, 0x200 + vec[0].map.index);
+	KUNIT_EXPECT_EQ(test, vec[1].handle, 0x200 + vec[1].map.index);
+	KUNIT_EXPECT_EQ(test, vec[2].handle, INVALID_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 2);
+
+	/* A revocation the device cannot renew leaves no handle */
+	s->error = IDXD_CMDSTS_ERR_NO_HANDLE;
+	s->revoke = true;
+	for (i = 0; i < 200 && s->revoke; i++)
+		msleep(5);
+	flush_workqueue(s->idxd->wq);
+	s->error = 0;
+	KUNIT_EXPECT_EQ(test, vec[0].handle, INVALID_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 4);
+	for (i = 0; i < 3; i++)
+		idxd_ims_vec_free(&vec[i]);
+}
+
+/* Teardown with vectors in use releases their handles and frees them */
+static void idxd_ims_teardown_in_use(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_ims_vec *vec = kunit_kcalloc(test, 3, sizeof(*vec), GFP_KERNEL);
+	struct sim *s = test->priv;
+	unsigned int before, releases = 0, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	KUNIT_ASSERT_NOT_NULL(test, vec);
+	sim_ims(test, wq);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, 7, &vec[i]), 0);
+		KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(&vec[i]), 0);
+	}
+	before = s->ncmds;
+	idxd_ims_teardown(s->idxd);
+	for (i = before; i < s->ncmds; i++)
+		releases += s->cmds[i].cmd == IDXD_CMD_RELEASE_INT_HANDLE;
+	KUNIT_EXPECT_EQ(test, releases, 3);
+	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_NULL(test, irq_get_msi_desc(vec[i].map.virq));
+	KUNIT_EXPECT_EQ(test, slot_word(s, vec[0].map.index, 12), BIT(0));
+}
+
+/* The table is full after 512 vectors */
+static void idxd_ims_table_full(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_ims_vec *vec = kunit_kcalloc(test, 513, sizeof(*vec), GFP_KERNEL);
+	struct sim *s = test->priv;
+	int i, rc = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	KUNIT_ASSERT_NOT_NULL(test, vec);
+	sim_ims(test, wq);
+	for (i = 0; i < 512 && !rc; i++)
+		rc = idxd_ims_vec_alloc(wq, 1, &vec[i]);
+	KUNIT_EXPECT_EQ(test, rc, 0);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 512);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 1, &vec[512]), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 512);
+	for (i = 0; i < 512; i++)
+		if (vec[i].wq)
+			idxd_ims_vec_free(&vec[i]);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+}
+
+static struct kunit_case idxd_ims_cases[] = {
+	KUNIT_CASE(idxd_ims_discovery),
+	KUNIT_CASE(idxd_ims_handle_commands),
+	KUNIT_CASE(idxd_ims_slot_bytes),
+	KUNIT_CASE(idxd_ims_pasid_range),
+	KUNIT_CASE(idxd_ims_revocation),
+	KUNIT_CASE(idxd_ims_teardown_in_use),
+	KUNIT_CASE(idxd_ims_table_full),
+	{}
+};
+
+static struct kunit_suite idxd_ims_suite = {
+	.name = "idxd_ims",
+	.init = sim_init,
+	.exit = sim_exit,
+	.test_cases = idxd_ims_cases,
+};
+
+kunit_test_suite(idxd_ims_suite);
