@@ -42,6 +42,7 @@ struct sim {
 	struct pci_dev		*pdev;
 	bool			registered;
 	cpumask_var_t		saved_mask;
+	bool			mask_saved;
 };
 
 static u32 rd32(struct sim *s, unsigned int off)
@@ -89,9 +90,11 @@ static int sim_respond(void *arg)
 		wr32(s, IDXD_CMD_OFFSET, 0);
 		if (s->ncmds < ARRAY_SIZE(s->cmds))
 			s->cmds[s->ncmds++] = cmd;
-		if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE)
-			status = s->error ? :
-				 ((s->handle_base + (cmd.operand & 0xffff)) << IDXD_CMDSTS_RES_SHIFT);
+		if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE && s->error)
+			status = s->error;
+		else if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE)
+			status = (s->handle_base + (cmd.operand & 0xffff)) <<
+				 IDXD_CMDSTS_RES_SHIFT;
 		/*
 		 * The status register reads "active" whenever no answer is
 		 * pending, so that a driver polling right after its command
@@ -107,9 +110,10 @@ static int sim_respond(void *arg)
 			continue;
 		}
 		wr32(s, IDXD_CMDSTS_OFFSET, status);
-		while (!kthread_should_stop() && spin_is_locked(&idxd->cmd_lock))
-			usleep_range(10, 20);
+		/* Wait for the driver to drop the command lock */
+		spin_lock(&idxd->cmd_lock);
 		wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
+		spin_unlock(&idxd->cmd_lock);
 	}
 	return 0;
 }
@@ -189,6 +193,7 @@ static int sim_init(struct kunit *test)
 	if (!alloc_cpumask_var(&s->saved_mask, GFP_KERNEL))
 		return -ENOMEM;
 	cpumask_copy(s->saved_mask, current->cpus_ptr);
+	s->mask_saved = true;
 	set_cpus_allowed_ptr(current, cpumask_of(0));
 	s->responder = kthread_create(sim_respond, s, "idxd-ims-sim");
 	if (IS_ERR(s->responder))
@@ -216,7 +221,7 @@ static void sim_exit(struct kunit *test)
 		pci_set_drvdata(s->pdev, NULL);
 		pci_dev_put(s->pdev);
 	}
-	if (s->saved_mask) {
+	if (s->mask_saved) {
 		set_cpus_allowed_ptr(current, s->saved_mask);
 		free_cpumask_var(s->saved_mask);
 	}
@@ -339,7 +344,8 @@ static void idxd_ims_slot_bytes(struct kunit *test)
 
 	idxd_ims_vec_free(&vec);
 	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].cmd, IDXD_CMD_RELEASE_INT_HANDLE);
-	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].operand, CMD_INT_HANDLE_IMS | (0x40 + slot));
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].operand,
+			CMD_INT_HANDLE_IMS | (0x40 + slot));
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0));
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 }
@@ -388,7 +394,7 @@ static void idxd_ims_revocation(struct kunit *test)
 	s->handle_base = 0x200;
 	s->revoke = true;
 	for (i = 0; i < 200 && s->revoke; i++)
-		msleep(5);
+		usleep_range(5000, 10000);
 	flush_workqueue(s->idxd->wq);
 	KUNIT_EXPECT_EQ(test, vec[0].handle, 0x200 + vec[0].map.index);
 	KUNIT_EXPECT_EQ(test, vec[1].handle, 0x200 + vec[1].map.index);
@@ -399,7 +405,7 @@ static void idxd_ims_revocation(struct kunit *test)
 	s->error = IDXD_CMDSTS_ERR_NO_HANDLE;
 	s->revoke = true;
 	for (i = 0; i < 200 && s->revoke; i++)
-		msleep(5);
+		usleep_range(5000, 10000);
 	flush_workqueue(s->idxd->wq);
 	s->error = 0;
 	KUNIT_EXPECT_EQ(test, vec[0].handle, INVALID_INT_HANDLE);
