@@ -246,28 +246,37 @@ static int ims_validate_cookie(struct irq_domain *domain, unsigned int index,
 	return lower_32_bits(c->value) > pasid_max ? -EINVAL : 0;
 }
 
-/* Set up a new entry masked, with its cookie encoded, and no message */
-static void ims_init_slot(struct ims_table *t, struct msi_desc *desc)
+/*
+ * Put a slot into its idle state: masked, with the PASID of @ctrl_cookie
+ * (or none) encoded, and no message. @c locates per entry slots.
+ */
+static void ims_reset_slot(struct ims_table *t, unsigned int slot,
+			   const union msi_instance_cookie *c,
+			   const union msi_instance_cookie *ctrl_cookie)
 {
-	const union msi_instance_cookie *c = &desc->data.icookie;
 	const struct ims_slot_format *f = &t->info.format;
-	unsigned int slot = desc->msi_index;
-	u32 ctrl;
+	u32 ctrl = ims_ctrl_set_mask(f, ims_read(t, slot, c, f->ctrl), true);
 
-	if (t->info.storage == IMS_STORAGE_CUSTOM) {
-		if (t->info.ops->init_slot)
-			t->info.ops->init_slot(&t->info, slot, c);
-		else
-			t->info.ops->set_mask(&t->info, slot, c, true);
-		return;
-	}
-	ctrl = ims_ctrl_set_mask(f, ims_read(t, slot, c, f->ctrl), true);
-	ims_write(t, slot, c, f->ctrl, ims_ctrl_set_cookie(f, ctrl, c));
+	ims_write(t, slot, c, f->ctrl, ims_ctrl_set_cookie(f, ctrl, ctrl_cookie));
 	ims_flush(t, slot, c);
 	ims_write(t, slot, c, f->addr_lo, 0);
 	ims_write(t, slot, c, f->addr_hi, 0);
 	ims_write(t, slot, c, f->data, 0);
 	ims_flush(t, slot, c);
+}
+
+/* Set up a new entry masked, with its cookie encoded, and no message */
+static void ims_init_slot(struct ims_table *t, struct msi_desc *desc)
+{
+	const union msi_instance_cookie *c = &desc->data.icookie;
+	unsigned int slot = desc->msi_index;
+
+	if (t->info.storage != IMS_STORAGE_CUSTOM)
+		ims_reset_slot(t, slot, c, c);
+	else if (t->info.ops->init_slot)
+		t->info.ops->init_slot(&t->info, slot, c);
+	else
+		t->info.ops->set_mask(&t->info, slot, c, true);
 }
 
 /*
@@ -290,28 +299,18 @@ static int ims_msi_init(struct irq_domain *domain, struct msi_domain_info *info,
 static void ims_msi_free(struct irq_domain *domain, struct msi_domain_info *info,
 			 unsigned int virq)
 {
-	struct ims_table *t = info->data;
+	static const union msi_instance_cookie none;
 	struct msi_desc *desc = irq_get_msi_desc(virq);
 	const union msi_instance_cookie *c = &desc->data.icookie;
-	const struct ims_slot_format *f = &t->info.format;
-	static const union msi_instance_cookie none;
+	struct ims_table *t = info->data;
 	unsigned int slot = desc->msi_index;
-	u32 ctrl;
 
-	if (t->info.storage == IMS_STORAGE_CUSTOM) {
-		if (t->info.ops->release_slot)
-			t->info.ops->release_slot(&t->info, slot, c);
-		else
-			t->info.ops->set_mask(&t->info, slot, c, true);
-		return;
-	}
-	ctrl = ims_ctrl_set_mask(f, ims_read(t, slot, c, f->ctrl), true);
-	ims_write(t, slot, c, f->ctrl, ims_ctrl_set_cookie(f, ctrl, &none));
-	ims_flush(t, slot, c);
-	ims_write(t, slot, c, f->addr_lo, 0);
-	ims_write(t, slot, c, f->addr_hi, 0);
-	ims_write(t, slot, c, f->data, 0);
-	ims_flush(t, slot, c);
+	if (t->info.storage != IMS_STORAGE_CUSTOM)
+		ims_reset_slot(t, slot, c, &none);
+	else if (t->info.ops->release_slot)
+		t->info.ops->release_slot(&t->info, slot, c);
+	else
+		t->info.ops->set_mask(&t->info, slot, c, true);
 }
 
 static bool ims_word_valid(unsigned int off, unsigned int stride)

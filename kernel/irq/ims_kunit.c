@@ -348,6 +348,19 @@ static struct device *lib_domain(struct kunit *test, const struct ims_table_info
 	return &pdev->dev;
 }
 
+/* An IMS domain with NSLOTS DSA format slots in memory, returned in @mem */
+static struct device *dsa_mem_domain(struct kunit *test, void **mem)
+{
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+
+	*mem = kunit_slots(test, NSLOTS * 16);
+	info.mem = *mem;
+	return lib_domain(test, &info);
+}
+
 static void expect_cached_msg(struct kunit *test, unsigned int virq, const void *slot,
 			      const struct ims_slot_format *f)
 {
@@ -583,16 +596,12 @@ static void ims_lib_custom_callbacks(struct kunit *test)
 /* PASID encoding limits of the 20-bit DSA field */
 static void ims_lib_pasid_encoding(struct kunit *test)
 {
-	void *mem = kunit_slots(test, NSLOTS * 16);
-	struct ims_table_info info = {
-		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
-		.format = dsa_format, .mem = mem,
-	};
 	union msi_instance_cookie wide = ims_pasid_cookie(0x100000);
 	union msi_instance_cookie top = ims_pasid_cookie(0xfffff);
 	union msi_instance_cookie raw = { .value = 0x42 };
 	union msi_instance_cookie junk = { .value = IMS_COOKIE_PASID_VALID | BIT_ULL(40) };
-	struct device *dev = lib_domain(test, &info);
+	void *mem;
+	struct device *dev = dsa_mem_domain(test, &mem);
 	struct msi_map map;
 
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, &wide, NULL).index, -EINVAL);
@@ -618,13 +627,9 @@ static void ims_lib_pasid_encoding(struct kunit *test)
  */
 static void ims_lib_write_ordering(struct kunit *test)
 {
-	void *mem = kunit_slots(test, NSLOTS * 16);
-	struct ims_table_info info = {
-		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
-		.format = dsa_format, .mem = mem,
-	};
 	struct ims_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	struct device *dev = lib_domain(test, &info);
+	void *mem;
+	struct device *dev = dsa_mem_domain(test, &mem);
 	union msi_instance_cookie pasid = ims_pasid_cookie(7);
 	bool masked = false, torn = false;
 	struct irq_desc *desc;
@@ -670,13 +675,9 @@ static void ims_lib_write_ordering(struct kunit *test)
 /* Under remapping an affinity change updates the IRTE, not the stored message */
 static void ims_lib_affinity_keeps_message(struct kunit *test)
 {
-	void *mem = kunit_slots(test, NSLOTS * 16);
-	struct ims_table_info info = {
-		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
-		.format = dsa_format, .mem = mem,
-	};
 	struct ims_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	struct device *dev = lib_domain(test, &info);
+	void *mem;
+	struct device *dev = dsa_mem_domain(test, &mem);
 	struct msi_map map;
 	u32 before[4];
 
@@ -720,13 +721,9 @@ static struct kunit_suite ims_lib_suite = {
 
 static struct device *alloc_domain(struct kunit *test)
 {
-	void *mem = kunit_slots(test, NSLOTS * 16);
-	struct ims_table_info info = {
-		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
-		.format = dsa_format, .mem = mem,
-	};
+	void *mem;
 
-	return lib_domain(test, &info);
+	return dsa_mem_domain(test, &mem);
 }
 
 static void ims_alloc_index_and_any(struct kunit *test)

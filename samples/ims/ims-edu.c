@@ -282,17 +282,24 @@ free_vec:
 	return ret;
 }
 
-static int edu_vec_free(struct edu_ims *e, unsigned int slot)
+/* An allocated vector at @slot: 0, or why not */
+static int edu_vec_check(struct edu_ims *e, unsigned int slot)
 {
-	struct edu_vec *v;
-
 	if (e->ims_err)
 		return e->ims_err;
 	if (slot >= nr_slots)
 		return -ERANGE;
+	return e->vec[slot].virq ? 0 : -ENOENT;
+}
+
+static int edu_vec_free(struct edu_ims *e, unsigned int slot)
+{
+	struct edu_vec *v;
+	int ret = edu_vec_check(e, slot);
+
+	if (ret)
+		return ret;
 	v = &e->vec[slot];
-	if (!v->virq)
-		return -ENOENT;
 	/* A fire still queued for this slot is dropped, one in flight is done */
 	clear_bit(slot, e->fire);
 	free_irq(v->virq, v);
@@ -333,23 +340,17 @@ static int edu_cmd(struct edu_ims *e, char *cmd)
 		return 0;
 	}
 	if (sscanf(cmd, "fire %u", &slot) == 1) {
-		if (e->ims_err)
-			return e->ims_err;
-		if (slot >= nr_slots)
-			return -ERANGE;
-		if (!e->vec[slot].virq)
-			return -ENOENT;
+		ret = edu_vec_check(e, slot);
+		if (ret)
+			return ret;
 		set_bit(slot, e->fire);
 		schedule_work(&e->fire_work);
 		return 0;
 	}
 	if (sscanf(cmd, "mask %u", &slot) == 1 || sscanf(cmd, "unmask %u", &slot) == 1) {
-		if (e->ims_err)
-			return e->ims_err;
-		if (slot >= nr_slots)
-			return -ERANGE;
-		if (!e->vec[slot].virq)
-			return -ENOENT;
+		ret = edu_vec_check(e, slot);
+		if (ret)
+			return ret;
 		if (cmd[0] == 'm')
 			disable_irq(e->vec[slot].virq);
 		else
@@ -360,8 +361,7 @@ static int edu_cmd(struct edu_ims *e, char *cmd)
 		writel(EDU_IRQ_RAISED, e->regs + EDU_REG_IRQ_RAISE);
 		return 0;
 	}
-	ret = -EINVAL;
-	return ret;
+	return -EINVAL;
 }
 
 static ssize_t edu_ctl_write(struct file *file, const char __user *ubuf, size_t len,
