@@ -47,10 +47,14 @@
  * Without an IMS capable MSI parent (no interrupt remapping, or a virtual
  * IOMMU) the driver uses only edu's own MSI.
  *
+ * edu clamps its DMA addresses to 28 bits unless QEMU is given
+ * "-device edu,dma_mask=0xffffffffffffffff"; the message store and the MSI
+ * address (0xfeexxxxx) need the full mask.
+ *
  * Test interface (debugfs, /sys/kernel/debug/ims-edu/<pci device>/):
  *   mode     "ims slots=N" or "msi (IMS refused: errno)"
  *   ctl      write a command; errors come back as the write's errno:
- *              alloc <slot|any> [pasid=<n>]   allocate and request a vector
+ *              alloc <slot|any> [pasid=<hex>] allocate and request a vector
  *              free <slot>                     free its handler and vector
  *              free_all
  *              fire <slot>                     make the device fire the slot
@@ -107,6 +111,7 @@ MODULE_PARM_DESC(nr_slots, "number of slots in the message store (default 2048)"
 
 struct edu_vec {
 	unsigned int	virq;
+	bool		masked;
 	atomic_t	hits;
 	atomic_t	*cpu_hits;
 };
@@ -306,6 +311,7 @@ static int edu_vec_free(struct edu_ims *e, unsigned int slot)
 	v->virq = 0;
 	kfree(v->cpu_hits);
 	v->cpu_hits = NULL;
+	v->masked = false;
 	return device_ims_free_irq(&e->pdev->dev, slot);
 }
 
@@ -320,16 +326,18 @@ static void edu_vec_free_all(struct edu_ims *e)
 
 static int edu_cmd(struct edu_ims *e, char *cmd)
 {
+	char what[16], arg[24];
 	unsigned int slot;
-	char what[16];
 	u64 pasid;
 	int ret, n;
 
-	n = sscanf(cmd, "alloc %15s pasid=%llx", what, &pasid);
+	n = sscanf(cmd, "alloc %15s %23s", what, arg);
 	if (n >= 1) {
 		if (!strcmp(what, "any"))
 			slot = MSI_ANY_INDEX;
 		else if (kstrtouint(what, 0, &slot))
+			return -EINVAL;
+		if (n == 2 && (strncmp(arg, "pasid=", 6) || kstrtoull(arg + 6, 16, &pasid)))
 			return -EINVAL;
 		return edu_vec_alloc(e, slot, n == 2 ? pasid : 0, n == 2);
 	}
@@ -351,10 +359,14 @@ static int edu_cmd(struct edu_ims *e, char *cmd)
 		ret = edu_vec_check(e, slot);
 		if (ret)
 			return ret;
+		/* Balanced: an unbalanced enable_irq() would warn */
+		if ((cmd[0] == 'm') == e->vec[slot].masked)
+			return -EINVAL;
 		if (cmd[0] == 'm')
 			disable_irq(e->vec[slot].virq);
 		else
 			enable_irq(e->vec[slot].virq);
+		e->vec[slot].masked = cmd[0] == 'm';
 		return 0;
 	}
 	if (!strcmp(cmd, "raise")) {
@@ -500,7 +512,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	e->ims_err = edu_setup_ims(e);
 	if (e->ims_err == -ENOMEM) {
 		ret = -ENOMEM;
-		goto free_vectors;
+		goto free_irq;
 	}
 	if (e->ims_err)
 		dev_info(dev, "no IMS (%d), using edu's own MSI only\n", e->ims_err);
@@ -514,6 +526,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("msi", 0444, e->dbg, e, &edu_msi_fops);
 	return 0;
 
+free_irq:
+	devm_free_irq(dev, pci_irq_vector(pdev, 0), e);
 free_vectors:
 	pci_free_irq_vectors(pdev);
 	return ret;

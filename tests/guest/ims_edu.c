@@ -370,6 +370,8 @@ static void test_bad_input(const char *d0)
 	tap_ok(ctl(d0, "fire 2000") == -ENOENT, "fire an unallocated slot: -ENOENT");
 	tap_ok(ctl(d0, "free 2000") == -ENOENT, "free an unallocated slot: -ENOENT");
 	tap_ok(ctl(d0, "bogus") == -EINVAL, "unknown command: -EINVAL");
+	tap_ok(ctl(d0, "alloc any pasid=zz") == -EINVAL, "malformed PASID: -EINVAL");
+	tap_ok(ctl(d0, "unmask 0") == -EINVAL, "unmask of an unmasked slot: -EINVAL");
 	tap_ok(read_vectors(d0) == n, "bad input changed nothing (%d vectors)", n);
 	tap_ok(ctl(d0, "free 3") == 0 && ctl(d0, "free 3") == -ENOENT,
 	       "double free: -ENOENT the second time");

@@ -61,15 +61,16 @@ void idxd_ims_read_caps(struct idxd_device *idxd)
  * idxd_ims_setup - Create the device's IMS domain
  * @idxd:	The device, with idxd_ims_read_caps() done
  *
- * Without an IMS table, or when the MSI parent refuses IMS (no interrupt
- * remapping, a virtual IOMMU), the device goes on with MSI-X only and the
- * reason is logged once.
- *
- * Return: 0, or a negative error code for a failure other than that.
+ * Without an IMS table, with a table that does not fit into BAR0, when the
+ * MSI parent refuses IMS (no interrupt remapping, a virtual IOMMU) or when
+ * the domain cannot be created, the device goes on with MSI-X only and the
+ * reason is logged once. IMS never fails the probe of a device that works
+ * without it.
  */
-int idxd_ims_setup(struct idxd_device *idxd)
+void idxd_ims_setup(struct idxd_device *idxd)
 {
-	struct device *dev = &idxd->pdev->dev;
+	struct pci_dev *pdev = idxd->pdev;
+	struct device *dev = &pdev->dev;
 	struct ims_table_info info = {
 		.name		= "IDXD-IMS",
 		.storage	= IMS_STORAGE_MMIO,
@@ -86,19 +87,52 @@ int idxd_ims_setup(struct idxd_device *idxd)
 	idxd->ims_in_use = 0;
 	if (!idxd->ims_size) {
 		dev_info(dev, "no IMS table, MSI-X only\n");
-		return 0;
+		return;
+	}
+	if ((u64)idxd->ims_offset + idxd->ims_size * IDXD_IMS_SLOT_SIZE >
+	    pci_resource_len(pdev, IDXD_MMIO_BAR)) {
+		dev_warn(dev, "IMS table at %#x does not fit into BAR0, MSI-X only\n",
+			 idxd->ims_offset);
+		return;
 	}
 	rc = ims_create_domain(dev, &info);
-	if (rc == -EOPNOTSUPP) {
-		dev_info(dev, "IMS table of %u entries not usable here, MSI-X only\n",
-			 idxd->ims_size);
-		return 0;
+	if (rc) {
+		/* A refusal was logged by the IMS core with its reason */
+		dev_info(dev, "IMS table of %u entries not usable (%d), MSI-X only\n",
+			 idxd->ims_size, rc);
+		return;
 	}
-	if (rc)
-		return rc;
 	idxd->ims_enabled = true;
 	dev_dbg(dev, "IMS: %u entries at %#x\n", idxd->ims_size, idxd->ims_offset);
-	return 0;
+}
+
+/* Drain the vector's PASID, then release its handle; ims_lock held */
+static void idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
+{
+	struct idxd_device *idxd = vec->idxd;
+
+	lockdep_assert_held(&idxd->ims_lock);
+	if (vec->handle == INVALID_INT_HANDLE)
+		return;
+	if (idxd->request_int_handles) {
+		/* No descriptor may still carry the handle when it is reused */
+		idxd_device_drain_pasid(idxd, vec->pasid);
+		idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
+	}
+	vec->handle = INVALID_INT_HANDLE;
+}
+
+static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
+{
+	struct idxd_device *idxd = vec->idxd;
+
+	lockdep_assert_held(&idxd->ims_lock);
+	idxd_ims_vec_put_handle(vec);
+	list_del(&vec->list);
+	idxd->ims_in_use--;
+	/* -EBUSY: the owner left its handler requested; the slot stays */
+	WARN_ON_ONCE(device_ims_free_irq(&idxd->pdev->dev, vec->map.index));
+	kfree(vec);
 }
 
 /**
@@ -114,49 +148,67 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 
 	if (!idxd->ims_enabled)
 		return;
+	mutex_lock(&idxd->ims_lock);
 	list_for_each_entry_safe(vec, tmp, &idxd->ims_vecs, list) {
 		dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
 			 vec->map.index);
-		idxd_ims_vec_free(vec);
+		idxd_ims_vec_destroy(vec);
 	}
-	device_remove_ims_domain(&idxd->pdev->dev);
 	idxd->ims_enabled = false;
+	mutex_unlock(&idxd->ims_lock);
+	device_remove_ims_domain(&idxd->pdev->dev);
 }
 
 /**
  * idxd_ims_vec_alloc - Allocate an IMS vector for a work queue and a PASID
- * @wq:		The work queue whose descriptors will use the vector
- * @pasid:	The PASID the interrupt message is bound to
- * @vec:	Filled in: the slot (@vec->map.index) and Linux interrupt
- *		(@vec->map.virq); no interrupt handle yet
+ * @wq:			The work queue whose descriptors will use the vector
+ * @pasid:		The PASID the interrupt message is bound to
+ * @handle_changed:	Optional: called when a handle revocation gave the
+ *			vector a new handle, or none; see idxd_ims_revoke_handles()
+ * @ctx:		Handed to @handle_changed
  *
  * The PASID is encoded into the entry's control word when it is set up,
- * before its first message write.
+ * before its first message write. The vector belongs to the driver; the
+ * caller holds it until idxd_ims_vec_free(). Its slot and Linux interrupt
+ * are @vec->map.index and @vec->map.virq.
  *
  * Context: Process context, may sleep.
- * Return: 0; -EOPNOTSUPP if the device has no usable IMS table; -EINVAL for
- * a PASID wider than the 20-bit field; -ENOSPC when the table is full.
+ * Return: The vector, or ERR_PTR(): -EOPNOTSUPP if the device has no usable
+ * IMS table; -EINVAL for a PASID wider than the 20-bit field; -ENOSPC when
+ * the table is full; -ENOMEM.
  */
-int idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid, struct idxd_ims_vec *vec)
+struct idxd_ims_vec *idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid,
+					void (*handle_changed)(struct idxd_ims_vec *vec,
+							       void *ctx),
+					void *ctx)
 {
 	struct idxd_device *idxd = wq->idxd;
 	union msi_instance_cookie cookie = ims_pasid_cookie(pasid);
+	struct idxd_ims_vec *vec;
 	struct msi_map map;
 
 	if (!idxd->ims_enabled)
-		return -EOPNOTSUPP;
+		return ERR_PTR(-EOPNOTSUPP);
+	vec = kzalloc(sizeof(*vec), GFP_KERNEL);
+	if (!vec)
+		return ERR_PTR(-ENOMEM);
 	map = device_ims_alloc_irq(&idxd->pdev->dev, MSI_ANY_INDEX, &cookie, NULL);
-	if (map.index < 0)
-		return map.index;
+	if (map.index < 0) {
+		kfree(vec);
+		return ERR_PTR(map.index);
+	}
+	vec->idxd = idxd;
 	vec->wq = wq;
 	vec->pasid = pasid;
 	vec->map = map;
 	vec->handle = INVALID_INT_HANDLE;
+	vec->handle_changed = handle_changed;
+	vec->ctx = ctx;
 	mutex_lock(&idxd->ims_lock);
 	list_add_tail(&vec->list, &idxd->ims_vecs);
 	idxd->ims_in_use++;
 	mutex_unlock(&idxd->ims_lock);
-	return 0;
+	return vec;
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, IDXD);
 
@@ -166,49 +218,66 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, IDXD);
  *
  * Issues REQUEST_INT_HANDLE with the IMS bit for the vector's slot (on
  * devices which do not use handles, the handle is the slot). Descriptors
- * submitted through an IMS portal (idxd_wq_ims_portal()) carry the handle.
+ * submitted through an IMS portal (idxd_wq_ims_portal()) carry the handle,
+ * which idxd_ims_vec_handle() returns. The request is serialized with
+ * handle revocation, so the handle is never a revoked one.
  *
  * Context: Process context, may sleep.
- * Return: 0; -EINVAL if the device calls the slot invalid (0x41), -ENOSPC
- * if it has no handle left (0x42), -ENXIO for another command error.
+ * Return: 0; -EBUSY if the vector has a handle already; -EINVAL if the
+ * device calls the slot invalid (0x41), -ENOSPC if it has no handle left
+ * (0x42), -ENXIO for another command error.
  */
 int idxd_ims_vec_request_handle(struct idxd_ims_vec *vec)
 {
-	struct idxd_device *idxd = vec->wq->idxd;
+	struct idxd_device *idxd = vec->idxd;
 	int rc = 0, handle = vec->map.index;
 
-	if (idxd->request_int_handles)
+	mutex_lock(&idxd->ims_lock);
+	if (vec->handle != INVALID_INT_HANDLE)
+		rc = -EBUSY;
+	else if (idxd->request_int_handles)
 		rc = idxd_device_request_int_handle(idxd, vec->map.index, &handle,
 						    IDXD_IRQ_IMS);
-	if (rc)
-		return rc;
-	mutex_lock(&idxd->ims_lock);
-	vec->handle = handle;
+	if (!rc)
+		vec->handle = handle;
 	mutex_unlock(&idxd->ims_lock);
-	return 0;
+	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_request_handle, IDXD);
+
+/**
+ * idxd_ims_vec_handle - The current interrupt handle of an IMS vector
+ * @vec:	The vector
+ *
+ * Context: Process context, may sleep.
+ * Return: The handle, or INVALID_INT_HANDLE.
+ */
+int idxd_ims_vec_handle(struct idxd_ims_vec *vec)
+{
+	int handle;
+
+	mutex_lock(&vec->idxd->ims_lock);
+	handle = vec->handle;
+	mutex_unlock(&vec->idxd->ims_lock);
+	return handle;
+}
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, IDXD);
 
 /**
  * idxd_ims_vec_release_handle - Release the interrupt handle of an IMS vector
  * @vec:	The vector
  *
- * Issues RELEASE_INT_HANDLE with the IMS bit; nothing if the vector has
- * no handle.
+ * Drains the vector's PASID, so that no descriptor still carries the
+ * handle, then issues RELEASE_INT_HANDLE with the IMS bit. Nothing if the
+ * vector has no handle.
  *
  * Context: Process context, may sleep.
  */
 void idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 {
-	struct idxd_device *idxd = vec->wq->idxd;
-	int handle;
-
-	mutex_lock(&idxd->ims_lock);
-	handle = vec->handle;
-	vec->handle = INVALID_INT_HANDLE;
-	mutex_unlock(&idxd->ims_lock);
-	if (handle != INVALID_INT_HANDLE && idxd->request_int_handles)
-		idxd_device_release_int_handle(idxd, handle, IDXD_IRQ_IMS);
+	mutex_lock(&vec->idxd->ims_lock);
+	idxd_ims_vec_put_handle(vec);
+	mutex_unlock(&vec->idxd->ims_lock);
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, IDXD);
 
@@ -216,20 +285,18 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, IDXD);
  * idxd_ims_vec_free - Free an IMS vector
  * @vec:	The vector; its interrupt handler must have been freed
  *
- * Releases the vector's interrupt handle if it still has one.
+ * Releases the vector's interrupt handle if it still has one (after a
+ * drain of its PASID) and frees the IMS entry and @vec.
  *
  * Context: Process context, may sleep.
  */
 void idxd_ims_vec_free(struct idxd_ims_vec *vec)
 {
-	struct idxd_device *idxd = vec->wq->idxd;
+	struct idxd_device *idxd = vec->idxd;
 
-	idxd_ims_vec_release_handle(vec);
 	mutex_lock(&idxd->ims_lock);
-	list_del(&vec->list);
-	idxd->ims_in_use--;
+	idxd_ims_vec_destroy(vec);
 	mutex_unlock(&idxd->ims_lock);
-	device_ims_free_irq(&idxd->pdev->dev, vec->map.index);
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_free, IDXD);
 
@@ -258,11 +325,17 @@ EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, IDXD);
  * @idxd:	The device
  *
  * Called from the handle revocation work (INTCAUSE bit 31), after the
- * MSI-X handles. Like those, every IMS vector with a handle gets a new one;
- * a vector whose handle changed (or could not be renewed: then it has
- * none) is reported to its owner through @vec->handle_changed. The owner
- * resubmits the descriptors that completed with status 0x19 (invalid
- * interrupt handle) with the new handle, or fails them when there is none.
+ * MSI-X handles. Like those, every IMS vector with a handle gets a new one,
+ * or none if the device has none left. For a vector whose handle changed,
+ * the vector's PASID is drained, so that every descriptor which carried
+ * the revoked handle has completed (with status 0x19, invalid interrupt
+ * handle, and without an interrupt), and then the owner's handle_changed
+ * callback runs. The owner resubmits those descriptors with the new handle,
+ * or fails them when there is none.
+ *
+ * The callback runs with the device's IMS lock held: it must not call the
+ * idxd_ims_*() functions nor wait for a lock its owner holds around them;
+ * typically it queues work.
  */
 void idxd_ims_revoke_handles(struct idxd_device *idxd)
 {
@@ -285,8 +358,9 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 		if (handle == vec->handle)
 			continue;
 		vec->handle = handle;
+		idxd_device_drain_pasid(idxd, vec->pasid);
 		if (vec->handle_changed)
-			vec->handle_changed(vec);
+			vec->handle_changed(vec, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
 }

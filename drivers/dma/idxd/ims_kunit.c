@@ -41,8 +41,6 @@ struct sim {
 	union idxd_command_reg	cmds[32];
 	struct pci_dev		*pdev;
 	bool			registered;
-	cpumask_var_t		saved_mask;
-	bool			mask_saved;
 };
 
 static u32 rd32(struct sim *s, unsigned int off)
@@ -80,8 +78,9 @@ static int sim_respond(void *arg)
 		u32 status = IDXD_CMDSTS_SUCCESS;
 
 		if (s->revoke) {
-			s->revoke = false;
 			sim_raise(s, IDXD_INTC_INT_HANDLE_REVOKED);
+			/* Cleared once the revocation work is queued */
+			s->revoke = false;
 		}
 		if (!cmd.bits) {
 			usleep_range(20, 50);
@@ -143,6 +142,7 @@ static struct pci_dev *sim_pdev(struct kunit *test, struct sim *s)
 	s->pdev = pdev;
 	if (pdev->dev.driver)
 		kunit_skip(test, "edu device is bound to another driver");
+	/* Unbinding clears the drvdata again */
 	/* Bind to this device only: the probe compares drvdata with itself */
 	pci_set_drvdata(pdev, pdev);
 	KUNIT_ASSERT_EQ(test, pci_register_driver(&ims_kunit_driver), 0);
@@ -161,8 +161,8 @@ static int sim_init(struct kunit *test)
 	if (!s)
 		return -ENOMEM;
 	test->priv = s;
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "the responder needs a second CPU");
+	if (!cpu_online(0) || !cpu_online(1))
+		kunit_skip(test, "the responder needs CPUs 0 and 1");
 	s->bar = kunit_kzalloc(test, BAR_SIZE, GFP_KERNEL);
 	idxd = kunit_kzalloc(test, sizeof(*idxd), GFP_KERNEL);
 	if (!s->bar || !idxd)
@@ -188,12 +188,9 @@ static int sim_init(struct kunit *test)
 
 	/*
 	 * Commands the driver polls for spin with preemption off: keep the
-	 * test on CPU 0 and the device on CPU 1.
+	 * test's thread (it ends with the test) on CPU 0 and the device on
+	 * CPU 1.
 	 */
-	if (!alloc_cpumask_var(&s->saved_mask, GFP_KERNEL))
-		return -ENOMEM;
-	cpumask_copy(s->saved_mask, current->cpus_ptr);
-	s->mask_saved = true;
 	set_cpus_allowed_ptr(current, cpumask_of(0));
 	s->responder = kthread_create(sim_respond, s, "idxd-ims-sim");
 	if (IS_ERR(s->responder))
@@ -217,14 +214,8 @@ static void sim_exit(struct kunit *test)
 		destroy_workqueue(s->idxd->wq);
 	if (s->registered)
 		pci_unregister_driver(&ims_kunit_driver);
-	if (s->pdev) {
-		pci_set_drvdata(s->pdev, NULL);
+	if (s->pdev)
 		pci_dev_put(s->pdev);
-	}
-	if (s->mask_saved) {
-		set_cpus_allowed_ptr(current, s->saved_mask);
-		free_cpumask_var(s->saved_mask);
-	}
 }
 
 static irqreturn_t sim_handler(int irq, void *data)
@@ -240,7 +231,7 @@ static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
 
 	idxd->pdev = sim_pdev(test, s);
 	idxd_ims_read_caps(idxd);
-	KUNIT_ASSERT_EQ(test, idxd_ims_setup(idxd), 0);
+	idxd_ims_setup(idxd);
 	if (!idxd->ims_enabled)
 		kunit_skip(test, "the MSI parent refuses IMS on this machine");
 	wq->idxd = idxd;
@@ -257,17 +248,31 @@ static void idxd_ims_discovery(struct kunit *test)
 {
 	struct sim *s = test->priv;
 	union gen_cap_reg gen_cap = { };
+	union offsets_reg offsets = { };
 
 	idxd_ims_read_caps(s->idxd);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 512);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_offset, 0x4000);
 
+	/* A table offset of 0 would overlay the registers: no IMS */
+	wr64(s, IDXD_TABLE_OFFSET, offsets.bits[0]);
+	idxd_ims_read_caps(s->idxd);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 0);
+
+	/* A table beyond BAR0 (edu's is 1 MiB) is not used */
+	s->idxd->pdev = sim_pdev(test, s);
+	offsets.ims = 0xffff;
+	wr64(s, IDXD_TABLE_OFFSET, offsets.bits[0]);
+	idxd_ims_read_caps(s->idxd);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 512);
+	idxd_ims_setup(s->idxd);
+	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
+
 	/* A device without IMS: no entries, MSI-X only, no vectors */
 	wr64(s, IDXD_GENCAP_OFFSET, gen_cap.bits);
 	idxd_ims_read_caps(s->idxd);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_size, 0);
-	s->idxd->pdev = sim_pdev(test, s);
-	KUNIT_EXPECT_EQ(test, idxd_ims_setup(s->idxd), 0);
+	idxd_ims_setup(s->idxd);
 	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(&s->pdev->dev, 0, NULL, NULL).index, -ENODEV);
 }
@@ -305,44 +310,50 @@ static void idxd_ims_slot_bytes(struct kunit *test)
 {
 	struct sim *s = test->priv;
 	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
-	struct idxd_ims_vec vec = { };
 	const u32 pasid_ctrl = BIT(3) | (0x1234 << 12);
+	struct idxd_ims_vec *vec;
 	struct msi_msg msg;
 	int slot;
 
 	KUNIT_ASSERT_NOT_NULL(test, wq);
 	sim_ims(test, wq);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, 0x1234, &vec), 0);
-	slot = vec.map.index;
+	vec = idxd_ims_vec_alloc(wq, 0x1234, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	slot = vec->map.index;
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0) | pasid_ctrl);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 1);
 
-	KUNIT_ASSERT_EQ(test, request_irq(vec.map.virq, sim_handler, 0, "idxd-ims-kunit", &vec),
+	KUNIT_ASSERT_EQ(test, request_irq(vec->map.virq, sim_handler, 0, "idxd-ims-kunit", vec),
 			0);
-	get_cached_msi_msg(vec.map.virq, &msg);
+	get_cached_msi_msg(vec->map.virq, &msg);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 0), msg.address_lo);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 4), msg.address_hi);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 8), msg.data);
 	KUNIT_EXPECT_EQ(test, msg.address_lo & 0xfff00000, 0xfee00000);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), pasid_ctrl);
 
-	irq_set_status_flags(vec.map.virq, IRQ_DISABLE_UNLAZY);
-	disable_irq(vec.map.virq);
+	irq_set_status_flags(vec->map.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(vec->map.virq);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0) | pasid_ctrl);
-	enable_irq(vec.map.virq);
+	enable_irq(vec->map.virq);
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), pasid_ctrl);
-	free_irq(vec.map.virq, &vec);
+	free_irq(vec->map.virq, vec);
 
 	/* The handle and the IMS portal of the work queue */
 	s->handle_base = 0x40;
-	KUNIT_EXPECT_EQ(test, idxd_ims_vec_request_handle(&vec), 0);
-	KUNIT_EXPECT_EQ(test, vec.handle, 0x40 + slot);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec), 0x40 + slot);
+	/* A second request would leak the first handle */
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_request_handle(vec), -EBUSY);
 	KUNIT_EXPECT_EQ(test, idxd_wq_ims_portal(wq, false),
 			pci_resource_start(s->pdev, IDXD_WQ_BAR) + 4 * PAGE_SIZE + 0x2000);
 	KUNIT_EXPECT_EQ(test, idxd_wq_ims_portal(wq, true),
 			pci_resource_start(s->pdev, IDXD_WQ_BAR) + 4 * PAGE_SIZE + 0x3000);
 
-	idxd_ims_vec_free(&vec);
+	idxd_ims_vec_free(vec);
+	/* The PASID is drained before the handle is released */
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 2].cmd, IDXD_CMD_DRAIN_PASID);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 2].operand, 0x1234);
 	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].cmd, IDXD_CMD_RELEASE_INT_HANDLE);
 	KUNIT_EXPECT_EQ(test, (u32)s->cmds[s->ncmds - 1].operand,
 			CMD_INT_HANDLE_IMS | (0x40 + slot));
@@ -353,31 +364,32 @@ static void idxd_ims_slot_bytes(struct kunit *test)
 static void idxd_ims_pasid_range(struct kunit *test)
 {
 	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
-	struct idxd_ims_vec vec = { };
 	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
 
 	KUNIT_ASSERT_NOT_NULL(test, wq);
 	sim_ims(test, wq);
-	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 0x100000, &vec), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(idxd_ims_vec_alloc(wq, 0x100000, NULL, NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 	KUNIT_EXPECT_EQ(test, slot_word(s, 0, 12), 0);
-	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 0xfffff, &vec), 0);
-	KUNIT_EXPECT_EQ(test, slot_word(s, vec.map.index, 12), BIT(0) | BIT(3) | 0xfffff000);
-	idxd_ims_vec_free(&vec);
+	vec = idxd_ims_vec_alloc(wq, 0xfffff, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	KUNIT_EXPECT_EQ(test, slot_word(s, vec->map.index, 12), BIT(0) | BIT(3) | 0xfffff000);
+	idxd_ims_vec_free(vec);
 }
 
 static atomic_t handles_changed;
 
-static void idxd_ims_changed(struct idxd_ims_vec *vec)
+static void idxd_ims_changed(struct idxd_ims_vec *vec, void *ctx)
 {
-	atomic_inc(&handles_changed);
+	atomic_inc(ctx);
 }
 
 /* INTCAUSE bit 31: every IMS vector with a handle gets a new one */
 static void idxd_ims_revocation(struct kunit *test)
 {
 	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
-	struct idxd_ims_vec vec[3] = { };
+	struct idxd_ims_vec *vec[3];
 	struct sim *s = test->priv;
 	int i;
 
@@ -386,19 +398,19 @@ static void idxd_ims_revocation(struct kunit *test)
 	atomic_set(&handles_changed, 0);
 	s->handle_base = 0x100;
 	for (i = 0; i < 3; i++) {
-		KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, i, &vec[i]), 0);
-		vec[i].handle_changed = idxd_ims_changed;
+		vec[i] = idxd_ims_vec_alloc(wq, i, idxd_ims_changed, &handles_changed);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec[i]);
 		if (i < 2)
-			KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(&vec[i]), 0);
+			KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec[i]), 0);
 	}
 	s->handle_base = 0x200;
 	s->revoke = true;
 	for (i = 0; i < 200 && s->revoke; i++)
 		usleep_range(5000, 10000);
 	flush_workqueue(s->idxd->wq);
-	KUNIT_EXPECT_EQ(test, vec[0].handle, 0x200 + vec[0].map.index);
-	KUNIT_EXPECT_EQ(test, vec[1].handle, 0x200 + vec[1].map.index);
-	KUNIT_EXPECT_EQ(test, vec[2].handle, INVALID_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec[0]), 0x200 + vec[0]->map.index);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec[1]), 0x200 + vec[1]->map.index);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec[2]), INVALID_INT_HANDLE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 2);
 
 	/* A revocation the device cannot renew leaves no handle */
@@ -408,26 +420,30 @@ static void idxd_ims_revocation(struct kunit *test)
 		usleep_range(5000, 10000);
 	flush_workqueue(s->idxd->wq);
 	s->error = 0;
-	KUNIT_EXPECT_EQ(test, vec[0].handle, INVALID_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec[0]), INVALID_INT_HANDLE);
 	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 4);
 	for (i = 0; i < 3; i++)
-		idxd_ims_vec_free(&vec[i]);
+		idxd_ims_vec_free(vec[i]);
 }
 
 /* Teardown with vectors in use releases their handles and frees them */
 static void idxd_ims_teardown_in_use(struct kunit *test)
 {
 	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
-	struct idxd_ims_vec *vec = kunit_kcalloc(test, 3, sizeof(*vec), GFP_KERNEL);
 	struct sim *s = test->priv;
 	unsigned int before, releases = 0, i;
+	struct idxd_ims_vec *vec;
+	int virq[3], slot0 = -1;
 
 	KUNIT_ASSERT_NOT_NULL(test, wq);
-	KUNIT_ASSERT_NOT_NULL(test, vec);
 	sim_ims(test, wq);
 	for (i = 0; i < 3; i++) {
-		KUNIT_ASSERT_EQ(test, idxd_ims_vec_alloc(wq, 7, &vec[i]), 0);
-		KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(&vec[i]), 0);
+		vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+		KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+		virq[i] = vec->map.virq;
+		if (!i)
+			slot0 = vec->map.index;
 	}
 	before = s->ncmds;
 	idxd_ims_teardown(s->idxd);
@@ -437,30 +453,32 @@ static void idxd_ims_teardown_in_use(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_NULL(test, irq_get_msi_desc(vec[i].map.virq));
-	KUNIT_EXPECT_EQ(test, slot_word(s, vec[0].map.index, 12), BIT(0));
+		KUNIT_EXPECT_NULL(test, irq_get_msi_desc(virq[i]));
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot0, 12), BIT(0));
 }
 
 /* The table is full after 512 vectors */
 static void idxd_ims_table_full(struct kunit *test)
 {
 	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
-	struct idxd_ims_vec *vec = kunit_kcalloc(test, 513, sizeof(*vec), GFP_KERNEL);
+	struct idxd_ims_vec **vec = kunit_kcalloc(test, 512, sizeof(*vec), GFP_KERNEL);
 	struct sim *s = test->priv;
-	int i, rc = 0;
+	int i, n = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, wq);
 	KUNIT_ASSERT_NOT_NULL(test, vec);
 	sim_ims(test, wq);
-	for (i = 0; i < 512 && !rc; i++)
-		rc = idxd_ims_vec_alloc(wq, 1, &vec[i]);
-	KUNIT_EXPECT_EQ(test, rc, 0);
+	for (i = 0; i < 512; i++) {
+		vec[i] = idxd_ims_vec_alloc(wq, 1, NULL, NULL);
+		n += !IS_ERR(vec[i]);
+	}
+	KUNIT_EXPECT_EQ(test, n, 512);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 512);
-	KUNIT_EXPECT_EQ(test, idxd_ims_vec_alloc(wq, 1, &vec[512]), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(idxd_ims_vec_alloc(wq, 1, NULL, NULL)), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 512);
 	for (i = 0; i < 512; i++)
-		if (vec[i].wq)
-			idxd_ims_vec_free(&vec[i]);
+		if (!IS_ERR(vec[i]))
+			idxd_ims_vec_free(vec[i]);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 }
 
