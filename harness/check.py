@@ -109,19 +109,22 @@ def parse_kunit(variant, suite, lines):
         depth = min(len(m.group(1)) for m in tests)
         tests = [m for m in tests if len(m.group(1)) == depth]
     for m in tests:
-        name = f"{variant}/kunit/{suite}/{m.group(4)}"
-        if m.group(5) == "SKIP":
-            out.append(("SKIP", name, m.group(6) or "skipped"))
-        elif m.group(2) == "ok":
-            out.append(("PASS", name, ""))
-        else:
-            why = diag_before(lines, m.group(0))
-            out.append(("FAIL", name, why or "not ok"))
+        out.append(tap_result(f"{variant}/kunit/{suite}/{m.group(4)}", m,
+                              lines))
     if not tests:
         ok = suite_line and suite_line[0].group(2) == "ok"
         out.append(("PASS" if ok else "FAIL", f"{variant}/kunit/{suite}",
                     "" if ok else "suite reported no test results"))
     return out
+
+
+def tap_result(name, m, lines):
+    """One result from a KTAP/TAP result line match."""
+    if m.group(5) == "SKIP":
+        return ("SKIP", name, m.group(6) or "skipped")
+    if m.group(2) == "ok":
+        return ("PASS", name, "")
+    return ("FAIL", name, diag_before(lines, m.group(0)) or "not ok")
 
 
 def diag_before(lines, result_line):
@@ -149,14 +152,8 @@ def parse_guest_tap(variant, prog, lines, rc):
         if not m or m.group(1):
             continue
         seen += 1
-        name = f"{variant}/guest/{prog}: {m.group(4)}"
-        if m.group(5) == "SKIP":
-            out.append(("SKIP", name, m.group(6) or "skipped"))
-        elif m.group(2) == "ok":
-            out.append(("PASS", name, ""))
-        else:
-            why = diag_before(lines, ln)
-            out.append(("FAIL", name, why or "not ok"))
+        out.append(tap_result(f"{variant}/guest/{prog}: {m.group(4)}", m,
+                              lines))
     if rc is None:
         out.append(("FAIL", f"{variant}/guest/{prog}",
                      "did not finish (guest stopped or test hung)"))
@@ -402,11 +399,26 @@ def lint(res, build_objects=True):
     base = [cp, "--strict", "--terse", "--no-summary", "--show-types",
             f"--root={src}"]
 
+    # checkpatch's SPDX check (scripts/spdxcheck.py) reads the licenses from
+    # a git kernel tree, which build/src is not; it believes our repository
+    # is that tree and then fails with a traceback. Turn it off explicitly
+    # (GIT_DIR that does not exist) and check the SPDX lines ourselves.
+    env = dict(os.environ, GIT_DIR="/nonexistent-ims-checkpatch")
+    for f in files + [f for f in treecfg.overlay_files()
+                      if f.endswith((".rst", "Makefile"))]:
+        head = read(os.path.join(treecfg.TOP, f)).splitlines()[:2]
+        ok = any("SPDX-License-Identifier: GPL-2.0" in ln for ln in head)
+        res.add("PASS" if ok else "FAIL", f"lint/spdx/{f}",
+                "" if ok else "no SPDX-License-Identifier: GPL-2.0 line")
+
     def checkpatch(name, args, stdin=None):
         r = subprocess.run(base + args, cwd=treecfg.TOP, capture_output=True,
-                           text=True, input=stdin)
+                           text=True, input=stdin, env=env)
         findings = [ln for ln in r.stdout.splitlines()
                     if re.search(r": (ERROR|WARNING|CHECK):", ln)]
+        if "Traceback" in r.stderr:
+            findings.append("0: ERROR:CHECKPATCH_HELPER: " +
+                            r.stderr.strip().splitlines()[-1])
         for f in findings:
             m = re.match(r"^[^:]*:(\d+): (.*)$", f)
             why = f"line {m.group(1)}: {m.group(2)}" if m else f
