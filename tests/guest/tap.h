@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Minimal TAP producer for the in-guest tests.  Each test program prints
- * "1..N", then one "ok"/"not ok" line per check; the host harness turns
- * those into named results.
+ * Minimal TAP producer for the in-guest tests.  Each test program prints its
+ * plan "1..N" first, with N fixed in the source (per declared machine
+ * variant at most), then one "ok"/"not ok" line per check; the host harness
+ * turns those into named results and compares them with the expected
+ * results of the variant (harness/expected/VARIANT.txt).
+ *
+ * Result names must be stable: they are fixed text, never measured values,
+ * so that a regression fails a check instead of renaming it.  Put what was
+ * measured into a "# " diagnostic: tap_check() prints one before the result
+ * (the harness shows it with a failure).
  */
 #ifndef IMS_GUEST_TAP_H
 #define IMS_GUEST_TAP_H
@@ -13,42 +20,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int tap_n, tap_failed;
+#define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+static int tap_n, tap_failed, tap_planned = -1;
+
+/* The plan: call it first, with the fixed number of checks that follow */
 static inline void tap_plan(int n)
 {
+	tap_planned = n;
 	printf("1..%d\n", n);
 	fflush(stdout);
 }
 
-static inline void tap_diag(const char *fmt, ...)
+static inline void tap_vdiag(const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	printf("# ");
-	va_start(ap, fmt);
 	vprintf(fmt, ap);
-	va_end(ap);
 	printf("\n");
 	fflush(stdout);
 }
 
-static inline int tap_ok(int cond, const char *fmt, ...)
+static inline TAP_PRINTF(1, 2) void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vdiag(fmt, ap);
 	va_end(ap);
-	printf("\n");
+}
+
+static inline int tap_result(int cond, const char *name)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++tap_n, name);
 	fflush(stdout);
 	if (!cond)
 		tap_failed++;
 	return cond;
 }
 
-static inline void tap_skip(const char *why, const char *fmt, ...)
+/* A check named @name (fixed text); @fmt: what was measured, as a diagnostic */
+static inline TAP_PRINTF(3, 4) int tap_check(int cond, const char *name,
+					     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tap_vdiag(fmt, ap);
+	va_end(ap);
+	return tap_result(cond, name);
+}
+
+/* A check whose name is formatted: keep the arguments fixed, not measured */
+static inline TAP_PRINTF(2, 3) int tap_ok(int cond, const char *fmt, ...)
+{
+	char name[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	return tap_result(cond, name);
+}
+
+/*
+ * A skipped check.  The reason must follow from the declared machine variant
+ * (guest_arg("variant")), never from what the test found at run time: the
+ * expected results list every allowed skip with its exact reason.
+ */
+static inline TAP_PRINTF(2, 3) void tap_skip(const char *why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,8 +99,13 @@ static inline void tap_skip(const char *why, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Exit status: 0 when every check passed and the plan was kept */
 static inline int tap_done(void)
 {
+	if (tap_planned >= 0 && tap_n != tap_planned) {
+		tap_diag("planned %d checks, ran %d", tap_planned, tap_n);
+		return 1;
+	}
 	return tap_failed ? 1 : 0;
 }
 
