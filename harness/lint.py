@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Lint stage: SPDX lines, checkpatch --strict, kernel-doc, the htmldocs of
+our Documentation/ directories, and W=1 + sparse on our objects.
+
+The tools run here; what their output means is decided by the pure
+*_results() functions below, which the self-tests feed canned output.
+"""
+import difflib
+import os
+import re
+import shutil
+import subprocess
+
+import treecfg
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------
+# Output to results (pure)
+
+def line_of(msg):
+    m = re.search(r":(\d+):", msg)
+    return int(m.group(1)) if m else None
+
+
+def only_added(msgs, added):
+    """The messages about lines our patches added (added: a set of line
+    numbers, or None for a file that is entirely ours).  A message without
+    a line number is always kept."""
+    if added is None:
+        return msgs
+    return [m for m in msgs if line_of(m) is None or line_of(m) in added]
+
+
+def checkpatch_results(name, stdout, stderr, rc):
+    """checkpatch --terse --show-types output: one FAIL per finding."""
+    findings = [ln for ln in stdout.splitlines()
+                if re.search(r": (ERROR|WARNING|CHECK):", ln)]
+    if "Traceback" in stderr:
+        findings.append("0: ERROR:CHECKPATCH_HELPER: " +
+                        stderr.strip().splitlines()[-1])
+    out = []
+    for f in findings:
+        m = re.match(r"^[^:]*:(\d+): (.*)$", f)
+        why = f"line {m.group(1)}: {m.group(2)}" if m else f
+        out.append(("FAIL", f"lint/checkpatch/{name}", why))
+    if not findings:
+        out.append(("PASS" if rc == 0 else "FAIL", f"lint/checkpatch/{name}",
+                    stdout.strip()[:300] or
+                    (f"exit {rc}: {stderr.strip()[-300:]}" if rc else "")))
+    return out
+
+
+def kerneldoc_results(name, output, rc=0, added=None):
+    """scripts/kernel-doc -none -Wall output: every line is a finding."""
+    msgs = only_added([ln for ln in output.splitlines() if ln.strip()], added)
+    out = [("FAIL", f"lint/kernel-doc/{name}", m) for m in msgs]
+    if not msgs:
+        out.append(("PASS", f"lint/kernel-doc/{name}", "") if rc == 0 else
+                   ("FAIL", f"lint/kernel-doc/{name}", f"exit {rc}"))
+    return out
+
+
+def build_results(name, output, rc, added=None):
+    """make W=1 C=2 FILE.o output: every warning or error about the file."""
+    msgs = only_added([ln for ln in output.splitlines()
+                       if re.search(r"(warning|error):", ln) and name in ln],
+                      added)
+    out = [("FAIL", f"lint/W=1+sparse/{name}", m) for m in msgs]
+    if rc != 0 and not msgs:
+        out.append(("FAIL", f"lint/W=1+sparse/{name}", output.strip()[-300:]))
+    elif not msgs:
+        out.append(("PASS", f"lint/W=1+sparse/{name}", ""))
+    return out
+
+
+def htmldocs_results(d, output, rc, have_sphinx=True):
+    """make htmldocs SPHINXDIRS=d output.  Without sphinx-build the kernel's
+    Documentation/Makefile prints "SKIP Sphinx htmldocs target" and exits 0:
+    that is a failure here, the pages were not checked."""
+    name = f"lint/htmldocs/{d}"
+    if not have_sphinx or re.search(r"SKIP\s+Sphinx", output) or \
+            "command was not found" in output:
+        return [("FAIL", name, "sphinx-build not found, the documentation "
+                 "was not built: install python3-sphinx (make deps)")]
+    msgs = [ln for ln in output.splitlines()
+            if re.search(r"(WARNING|ERROR|CRITICAL)", ln) and
+            "dot(1) not found" not in ln]
+    out = [("FAIL", name, m) for m in msgs]
+    if rc != 0 and not msgs:
+        out.append(("FAIL", name, output.strip()[-300:]))
+    elif not msgs:
+        out.append(("PASS", name, ""))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Running the tools
+
+def kernel_files():
+    return [f for f in treecfg.overlay_files()
+            if f.endswith((".c", ".h")) and not f.startswith("tools/")]
+
+
+def lint(res, build_objects=True):
+    src = treecfg.SRC
+    cp = os.path.join(src, "scripts", "checkpatch.pl")
+    kd = os.path.join(src, "scripts", "kernel-doc")
+    files = kernel_files()
+    patches = treecfg.series()
+    base = [cp, "--strict", "--terse", "--no-summary", "--show-types",
+            f"--root={src}"]
+
+    # checkpatch's SPDX check (scripts/spdxcheck.py) reads the licenses from
+    # a git kernel tree, which build/src is not; it believes our repository
+    # is that tree and then fails with a traceback. Turn it off explicitly
+    # (GIT_DIR that does not exist) and check the SPDX lines ourselves.
+    env = dict(os.environ, GIT_DIR="/nonexistent-ims-checkpatch")
+    for f in files + [f for f in treecfg.overlay_files()
+                      if f.endswith((".rst", "Makefile"))]:
+        head = read(os.path.join(treecfg.TOP, f)).splitlines()[:2]
+        ok = any("SPDX-License-Identifier: GPL-2.0" in ln for ln in head)
+        res.add("PASS" if ok else "FAIL", f"lint/spdx/{f}",
+                "" if ok else "no SPDX-License-Identifier: GPL-2.0 line")
+
+    def checkpatch(name, args, stdin=None):
+        r = subprocess.run(base + args, cwd=treecfg.TOP, capture_output=True,
+                           text=True, input=stdin, env=env)
+        for x in checkpatch_results(name, r.stdout, r.stderr, r.returncode):
+            res.add(*x)
+
+    for f in files:
+        checkpatch(f, ["-f", f])
+    for p in patches:
+        # Through stdin: checkpatch treats a file git tracks as a source
+        # file (diff -u /dev/null FILE), not as a patch.
+        checkpatch(f"patches/{p}", ["-"],
+                   read(os.path.join(treecfg.PATCHES, p)))
+
+    patched = patched_sources()
+    for f in files + [p for p in patched if p.endswith((".c", ".h"))]:
+        path = os.path.join(treecfg.SRC, f)
+        r = subprocess.run([kd, "-none", "-Wall", path], capture_output=True,
+                           text=True)
+        text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+        for x in kerneldoc_results(f, text, r.returncode,
+                                   added_lines(f) if f in patched else None):
+            res.add(*x)
+
+    docs(res)
+    if not build_objects:
+        return
+    objs = []
+    for f in sorted(set(files + patched)):
+        if not f.endswith(".c"):
+            continue
+        if os.path.exists(os.path.join(treecfg.OBJ, f[:-2] + ".o")):
+            objs.append(f)
+        elif f in files:
+            res.add("SKIP", f"lint/W=1+sparse/{f}",
+                    "not built by this configuration")
+    for f in objs:
+        r = subprocess.run(
+            ["make", "-s", "-C", src, f"O={treecfg.OBJ}", "ARCH=x86_64",
+             "W=1", "C=2", f[:-2] + ".o"], capture_output=True, text=True)
+        text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+        for x in build_results(f, text, r.returncode,
+                               added_lines(f) if f in patched else None):
+            res.add(*x)
+
+
+def docs(res):
+    """Build the Documentation/ directories that hold our pages with Sphinx
+    (only those directories: seconds, not the whole book); every warning
+    is a finding, and a missing sphinx-build is a failure."""
+    rst = [f for f in treecfg.overlay_files()
+           if f.startswith("Documentation/") and f.endswith(".rst")]
+    have = shutil.which("sphinx-build") is not None
+    for d in sorted({os.path.dirname(f)[len("Documentation/"):] for f in rst}):
+        if not have:
+            for x in htmldocs_results(d, "", 0, have_sphinx=False):
+                res.add(*x)
+            continue
+        r = subprocess.run(
+            ["make", "-C", treecfg.SRC, f"O={treecfg.BUILD}/obj-docs",
+             f"SPHINXDIRS={d}", "htmldocs"], capture_output=True, text=True)
+        text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+        for x in htmldocs_results(d, text, r.returncode):
+            res.add(*x)
+
+
+def patched_sources():
+    import prepare_tree
+    files = set()
+    for p in treecfg.series():
+        files.update(prepare_tree.patch_files(
+            os.path.join(treecfg.PATCHES, p)))
+    return sorted(files)
+
+
+def added_lines(rel):
+    """Line numbers of build/src/rel that our patches added or changed."""
+    old = read(os.path.join(treecfg.PRISTINE, rel)).splitlines()
+    new = read(os.path.join(treecfg.SRC, rel)).splitlines()
+    added = set()
+    sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, _, _, j1, j2 in sm.get_opcodes():
+        if tag in ("replace", "insert"):
+            added.update(range(j1 + 1, j2 + 1))
+    return added

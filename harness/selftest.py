@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Self-tests of the harness (make selftest): host-only, seconds.
+
+Golden tests: canned guest logs (harness/selftest/*.console, *.tap), some
+edited here to show one defect each, go through what the guest stage does
+(guestlog.evaluate, then manifest.compare with the canned manifests in
+harness/selftest/expected/), and the (status, name) list must equal the
+golden list harness/selftest/golden/CASE.txt line for line.  Each case also
+says whether the run must be red (a FAIL) or green, so a golden file that
+was regenerated carelessly cannot turn a red case green.
+
+Then: the committed manifests are well-formed, recording refuses what it
+must, lint's result mapping, a real hung "guest" is killed, and tree
+preparation and refresh-patch on a miniature tree (selftest_tree.py).
+
+usage: selftest.py [--update-golden]   (rewrite the golden files; review
+                                        the diff before committing it)
+"""
+import argparse
+import difflib
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guestlog  # noqa: E402
+import lint  # noqa: E402
+import manifest  # noqa: E402
+import treecfg  # noqa: E402
+
+HERE = os.path.join(treecfg.TOP, "harness", "selftest")
+GOLDEN = os.path.join(HERE, "golden")
+CANNED_EXPECTED = os.path.join(HERE, "expected")
+
+
+def canned(name):
+    with open(os.path.join(HERE, name), errors="replace") as f:
+        return f.read()
+
+
+class Broken(Exception):
+    """A self-test's own edit of a canned log did not apply."""
+
+
+def sub(text, old, new, count=1):
+    if text.count(old) < count:
+        raise Broken(f"canned log has no {old!r}")
+    return text.replace(old, new, count)
+
+
+def drop_block(tap, start, end):
+    """tap without the lines from the line start to the line end."""
+    lines = tap.splitlines(keepends=True)
+    try:
+        i = lines.index(start + "\n")
+        j = lines.index(end + "\n", i)
+    except ValueError:
+        raise Broken(f"canned log has no block {start!r} .. {end!r}")
+    return "".join(lines[:i] + lines[j + 1:])
+
+
+# --------------------------------------------------------------------------
+# Golden cases: (name, "red"/"green", variant, console, tap, options)
+
+def cases():
+    vtd_console = canned("clean.console")
+    vtd_tap = canned("clean.tap")
+    none_console = vtd_console.replace("ims.variant=vtd", "ims.variant=none")
+    none_tap = canned("none.tap")
+    c = []
+
+    def case(name, color, tap=vtd_tap, console=vtd_console, variant="vtd",
+             **opts):
+        c.append((name, color, variant, console, tap, opts))
+
+    case("clean-log-passes", "green")
+    case("allowed-skips-pass", "green", none_tap, none_console, "none")
+
+    # Every expected result, or FAIL
+    case("deleted-guest-check-is-failure", "red",
+         sub(sub(vtd_tap, "ok 9 - at least 2 CPUs online\n", ""),
+             "1..9\n", "1..8\n"))
+    case("deleted-kunit-case-is-failure", "red",
+         sub(sub(vtd_tap, "    ok 4 ims_platform_debug_set\n", ""),
+             "    1..4\n", "    1..3\n"))
+    case("unregistered-suite-is-failure", "red",
+         drop_block(vtd_tap, "KUNIT-SUITE ims_policy", "KUNIT-END ims_policy"))
+    case("guest-test-that-never-ran-is-failure", "red",
+         drop_block(vtd_tap, "GUEST-TEST ims_edu timeout=600",
+                    "GUEST-EXIT ims_edu 0"))
+    case("unexpected-new-result-is-failure", "red",
+         sub(sub(vtd_tap, "    ok 4 ims_platform_debug_set\n",
+                 "    ok 4 ims_platform_debug_set\n"
+                 "    ok 5 ims_platform_brand_new\n"),
+             "    1..4\n", "    1..5\n"))
+    case("renamed-guest-check-is-failure", "red",
+         sub(vtd_tap, "ok 4 - each of 32 fired slots counted exactly one "
+             "interrupt\n", "ok 4 - each of 32 fired slots counted exactly "
+             "one interrupt (31)\n"))
+    case("duplicate-result-name-is-failure", "red",
+         sub(vtd_tap, "ok 9 - at least 2 CPUs online",
+             "ok 9 - kmemleak is active"))
+    case("empty-run-is-failure", "red",
+         "IMS-HARNESS: begin variant=vtd edu=2 kernel=7.3.4 only= "
+         "kunit_filter=\nKERNEL-TAINTED 262144\nIMS-HARNESS: done\n")
+
+    # Skips come from the declared variant
+    case("skip-on-vtd-is-failure", "red",
+         sub(vtd_tap, "    ok 4 ims_policy_non_pci_refused\n",
+             "    ok 4 ims_policy_non_pci_refused # SKIP the MSI parent "
+             "refuses IMS on this machine\n"))
+    case("skip-with-another-reason-is-failure", "red",
+         sub(none_tap, "(variant 'none')", "(variant 'vtd-caching')"),
+         none_console, "none")
+    case("run-where-skip-expected-is-failure", "red",
+         sub(none_tap, "    ok 4 ims_policy_non_pci_refused # SKIP IMS "
+             "needs the vtd machine (variant 'none')\n",
+             "    ok 4 ims_policy_non_pci_refused\n"), none_console, "none")
+
+    # KUnit
+    case("kunit-failure-is-failure", "red",
+         sub(vtd_tap, "    ok 2 ims_platform_edu_count\n",
+             "    # ims_platform_edu_count: EXPECTATION FAILED at "
+             "kernel/irq/ims_platform_kunit.c:45\n"
+             "    not ok 2 ims_platform_edu_count\n"))
+    case("kunit-suite-not-ok-is-failure", "red",
+         sub(vtd_tap, "ok 1 ims_policy\n", "not ok 1 ims_policy\n"))
+    case("kunit-suite-without-cases-is-failure", "red",
+         sub(vtd_tap, "    ok 1 ims_policy_intel_decision\n"
+             "    ok 2 ims_policy_amd_decision\n"
+             "    ok 3 ims_policy_real_parent\n"
+             "    ok 4 ims_policy_non_pci_refused\n",
+             "    # failed to initialize (-12)\n").replace(
+                 "ok 1 ims_policy\n", "not ok 1 ims_policy\n"))
+    case("kunit-plan-mismatch-is-failure", "red",
+         sub(vtd_tap, "    ok 4 ims_platform_debug_set\n", ""))
+    case("kunit-suite-skipped-whole-is-failure", "red",
+         sub(drop_block(vtd_tap, "KUNIT-SUITE ims_policy",
+                        "KUNIT-END ims_policy"),
+             "GUEST-TEST ims_edu", "KUNIT-SUITE ims_policy\nKTAP version 1\n"
+             "1..1\nok 1 ims_policy # SKIP not on this machine\n"
+             "KUNIT-END ims_policy\nGUEST-TEST ims_edu"))
+    case("cut-off-kunit-results-are-failure", "red",
+         vtd_tap.split("KUNIT-END ims_platform")[0])
+
+    # Guest TAP
+    case("short-plan-is-failure", "red",
+         sub(vtd_tap, "ok 9 - at least 2 CPUs online\n", ""))
+    case("plan-at-the-end-is-failure", "red",
+         sub(sub(vtd_tap, "1..9\n", ""), "ok 9 - at least 2 CPUs online\n",
+             "ok 9 - at least 2 CPUs online\n1..9\n"))
+    case("busybox-timeout-is-failure", "red",
+         sub(sub(vtd_tap, "ok 5 - module unloads with vectors allocated\n",
+                 ""), "GUEST-EXIT ims_edu 0", "GUEST-EXIT ims_edu 143"))
+    case("coreutils-timeout-is-failure", "red",
+         sub(sub(vtd_tap, "ok 5 - module unloads with vectors allocated\n",
+                 ""), "GUEST-EXIT ims_edu 0", "GUEST-EXIT ims_edu 124"))
+    case("crashed-guest-test-is-failure", "red",
+         sub(sub(vtd_tap, "ok 5 - module unloads with vectors allocated\n",
+                 ""), "GUEST-EXIT ims_edu 0", "GUEST-EXIT ims_edu 139"))
+    case("hung-guest-log-is-failure", "red", canned("hung.tap"),
+         canned("hung.console"), timed_out=True, qemu_rc=None)
+
+    # Kernel reports
+    for report in ("warn", "lockdep", "kasan", "kmemleak", "softlockup",
+                   "hungtask", "rcustall"):
+        case(f"{report}-report-is-failure", "red",
+             console=canned(f"{report}.console"))
+    case("taint-is-failure", "red",
+         sub(vtd_tap, "KERNEL-TAINTED 262144", "KERNEL-TAINTED 262656"))
+    case("missing-taint-report-is-failure", "red",
+         sub(vtd_tap, "KERNEL-TAINTED 262144\n", ""))
+
+    # Partial runs check only what they select
+    case("partial-run-tests-checks-selection", "green",
+         drop_block(vtd_tap, "GUEST-TEST ims_edu timeout=600",
+                    "GUEST-EXIT ims_edu 0"), tests="platform")
+    case("partial-run-kunit-filter-checks-selection", "green",
+         drop_block(vtd_tap, "KUNIT-SUITE ims_policy",
+                    "KUNIT-END ims_policy"), kunit_filter="ims_plat*")
+    case("partial-run-kunit-case-filter", "green",
+         drop_block(sub(sub(sub(vtd_tap, "    ok 1 ims_platform_variant_known"
+                                "\n", ""),
+                            "    ok 2 ims_platform_edu_count\n"
+                            "    ok 3 ims_platform_msi_parent\n", ""),
+                        "    1..4\n    ok 4", "    1..1\n    ok 1"),
+                    "KUNIT-SUITE ims_policy", "KUNIT-END ims_policy"),
+         kunit_filter="ims_platform.*debug*")
+    case("partial-run-still-misses-selected-results", "red",
+         drop_block(vtd_tap, "GUEST-TEST ims_edu timeout=600",
+                    "GUEST-EXIT ims_edu 0"), tests="platform,ims_edu")
+    return c
+
+
+def run_case(variant, console, tap, opts):
+    """What the guest stage reports for a canned run."""
+    results = guestlog.evaluate(variant, console, tap,
+                                opts.get("timed_out", False), 60,
+                                opts.get("qemu_rc", 0))
+    sel = manifest.Selection(opts.get("tests", ""),
+                             opts.get("kunit_filter", ""))
+    return manifest.check(variant, results, sel, CANNED_EXPECTED)
+
+
+def golden_lines(results):
+    return [f"{s} {n}" for s, n, _ in results]
+
+
+def golden_tests(report, update=False):
+    try:
+        all_cases = cases()
+    except Broken as e:
+        report("golden/canned-logs", False, str(e))
+        return
+    os.makedirs(GOLDEN, exist_ok=True)
+    for name, color, variant, console, tap, opts in all_cases:
+        results = run_case(variant, console, tap, opts)
+        got = golden_lines(results)
+        path = os.path.join(GOLDEN, f"{name}.txt")
+        if update:
+            with open(path, "w") as f:
+                f.write("\n".join(got) + "\n")
+        try:
+            want = open(path).read().splitlines()
+        except OSError:
+            want = None
+        red = any(s == "FAIL" for s, _, _ in results)
+        problems = []
+        if want is None:
+            problems.append(f"no golden file {os.path.relpath(path, HERE)} "
+                            "(selftest.py --update-golden)")
+        elif got != want:
+            diff = [d for d in difflib.unified_diff(want, got, "golden",
+                                                    "now", lineterm="", n=0)
+                    if not d.startswith(("---", "+++", "@@"))]
+            problems.append("differs from golden: " + " | ".join(diff[:6]))
+        if red != (color == "red"):
+            problems.append(f"the run must be {color}, it is "
+                            f"{'red' if red else 'green'}")
+        report(name, not problems, "; ".join(problems))
+
+
+# --------------------------------------------------------------------------
+# Messages that matter, beyond names
+
+def message_tests(report):
+    vtd_console = canned("clean.console")
+    vtd_tap = canned("clean.tap")
+
+    def why_of(tap, name, console=vtd_console, variant="vtd"):
+        for s, n, w in run_case(variant, console, tap, {}):
+            if n == name and s == "FAIL":
+                return w
+        return ""
+
+    w = why_of(sub(vtd_tap, "GUEST-EXIT ims_edu 0", "GUEST-EXIT ims_edu 143"),
+               "vtd/guest/ims_edu")
+    report("timeout-says-timed-out", w.startswith("timed out") and
+           "600s" in w and "143" in w, w)
+    w = why_of(sub(vtd_tap, "KERNEL-TAINTED 262144", "KERNEL-TAINTED 262784"),
+               "vtd/log/taint")
+    report("taint-flags-decoded", "(DWN)" in w and "W = kernel issued "
+           "warning" in w and "D = kernel died" in w and "N =" not in w, w)
+    w = why_of(vtd_tap, "vtd/log/soft lockup",
+               console=canned("softlockup.console"))
+    report("soft-lockup-found-after-prefix",
+           w.startswith("watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"),
+           w)
+    rs = guestlog.scan_console("x", "[    1.0] DEBUG: BUGS: not a report\n"
+                               "[    1.1] rcu: RCU lockdep checking is "
+                               "enabled.\n")
+    report("report-patterns-need-word-boundaries", not rs, str(rs))
+
+
+# --------------------------------------------------------------------------
+# Manifests: the committed ones, recording, selection
+
+def manifest_tests(report):
+    for v in manifest.VARIANTS:
+        entries, why = manifest.load(v)
+        ok = entries is not None
+        if ok:
+            kinds = {n.split("/")[0] for _, n, _ in entries}
+            skips = [n for s, n, _ in entries if s == "SKIP"]
+            ok = kinds == {"kunit", "guest"} and \
+                not (v in manifest.NO_SKIPS and skips)
+            why = f"kinds {sorted(kinds)}, {len(skips)} skips"
+        report(f"manifest/{v}-is-well-formed", ok, "" if ok else why)
+
+    try:
+        manifest.parse("vtd", "SKIP kunit/a/b # some reason\n")
+        ok = False
+    except ValueError:
+        ok = True
+    report("manifest/vtd-refuses-skips", ok)
+
+    console = canned("clean.console")
+    tap = canned("clean.tap")
+    entries, _, problems = manifest.record("vtd", console, tap)
+    want, _ = manifest.load("vtd", CANNED_EXPECTED)
+    report("manifest/record-clean-run", not problems and entries == want,
+           "; ".join(problems) or "recorded entries differ from "
+           "selftest/expected/vtd.txt")
+    none_console = console.replace("ims.variant=vtd", "ims.variant=none")
+    entries, _, problems = manifest.record("none", none_console,
+                                           canned("none.tap"))
+    want, _ = manifest.load("none", CANNED_EXPECTED)
+    report("manifest/record-keeps-skip-reasons",
+           not problems and entries == want, "; ".join(problems))
+
+    def refuses(name, console, tap, variant="vtd", must=""):
+        _, _, problems = manifest.record(variant, console, tap)
+        ok = bool(problems) and any(must in p for p in problems)
+        report(f"manifest/record-refuses-{name}", ok, "; ".join(problems)
+               if not ok else "")
+
+    refuses("failures", console, sub(tap, "ok 1 - two edu devices",
+                                     "not ok 1 - two edu devices"),
+            must="FAIL vtd/guest/ims_edu: two edu devices")
+    refuses("kernel-reports", canned("warn.console"), tap, must="log/WARN")
+    refuses("skips-on-vtd", console, sub(
+        tap, "    ok 4 ims_policy_non_pci_refused\n",
+        "    ok 4 ims_policy_non_pci_refused # SKIP not today\n"),
+        must="nothing may skip")
+    refuses("partial-runs", console, sub(tap, "only= ", "only=platform "),
+            must="partial run")
+    refuses("other-variants-logs", none_console, canned("none.tap"),
+            must="variant 'none'")
+    refuses("unfinished-runs", canned("hung.console"), canned("hung.tap"),
+            must="vtd/boot")
+
+    entries, _ = manifest.load("vtd", CANNED_EXPECTED)
+
+    def selection(tests="", kunit_filter=""):
+        return manifest.selection_errors(
+            "vtd", entries, manifest.Selection(tests, kunit_filter),
+            CANNED_EXPECTED)
+
+    e = selection(tests="plattform")
+    report("selection/tests-typo-is-error", len(e) == 1 and
+           "'plattform'" in e[0][2] and e[0][0] == "FAIL", str(e))
+    e = selection(tests="platform,ims_edu")
+    report("selection/tests-known-names", not e, str(e))
+    e = selection(kunit_filter="ims_plat")
+    report("selection/kunit-filter-typo-is-error", len(e) == 1, str(e))
+    e = selection(kunit_filter="ims_p*.*_debug_set")
+    report("selection/kunit-filter-glob", not e, str(e))
+    e = selection(kunit_filter="ims_platform.nothing*")
+    report("selection/kunit-filter-case-typo-is-error", len(e) == 1, str(e))
+
+
+# --------------------------------------------------------------------------
+# Lint's result mapping
+
+def lint_tests(report):
+    def statuses(results):
+        return [(s, n) for s, n, _ in results]
+
+    cp_out = ("kernel/irq/ims.c:120: WARNING:LONG_LINE: line length of 105 "
+              "exceeds 100 columns\n"
+              "kernel/irq/ims.c:130: CHECK:PARENTHESIS_ALIGNMENT: Alignment "
+              "should match open parenthesis\n")
+    r = lint.checkpatch_results("kernel/irq/ims.c", cp_out, "", 1)
+    report("lint/checkpatch-findings", statuses(r) == [
+        ("FAIL", "lint/checkpatch/kernel/irq/ims.c")] * 2 and
+        r[0][2] == "line 120: WARNING:LONG_LINE: line length of 105 exceeds "
+        "100 columns", str(r))
+    r = lint.checkpatch_results("patches/0001-x.patch", "", "", 0)
+    report("lint/checkpatch-clean", statuses(r) == [
+        ("PASS", "lint/checkpatch/patches/0001-x.patch")], str(r))
+    r = lint.checkpatch_results("kernel/irq/ims.c", "", "Traceback (most "
+                                "recent call last):\nKeyError: 'x'\n", 0)
+    report("lint/checkpatch-helper-crash", statuses(r) == [
+        ("FAIL", "lint/checkpatch/kernel/irq/ims.c")] and
+        "KeyError" in r[0][2], str(r))
+    r = lint.checkpatch_results("kernel/irq/ims.c", "", "Can't locate x", 2)
+    report("lint/checkpatch-silent-failure", statuses(r) == [
+        ("FAIL", "lint/checkpatch/kernel/irq/ims.c")], str(r))
+
+    kd = ("kernel/irq/msi.c:40: warning: Function parameter or struct member "
+          "'dev' not described in 'old_function'\n"
+          "kernel/irq/msi.c:912: warning: No description found for return "
+          "value of 'msi_ims_alloc'\n")
+    r = lint.kerneldoc_results("kernel/irq/msi.c", kd, 0, added={900, 912})
+    report("lint/kernel-doc-only-added-lines", statuses(r) == [
+        ("FAIL", "lint/kernel-doc/kernel/irq/msi.c")] and ":912:" in r[0][2],
+        str(r))
+    r = lint.kerneldoc_results("kernel/irq/ims.c", kd, 0)
+    report("lint/kernel-doc-own-file-all-lines", len(r) == 2 and
+           all(s == "FAIL" for s, _, _ in r), str(r))
+    r = lint.kerneldoc_results("kernel/irq/ims.c", "", 0)
+    report("lint/kernel-doc-clean", statuses(r) == [
+        ("PASS", "lint/kernel-doc/kernel/irq/ims.c")], str(r))
+
+    mk = ("kernel/irq/ims.c:77:6: warning: no previous prototype for "
+          "'ims_x' [-Wmissing-prototypes]\n"
+          "kernel/irq/other.c:5:1: warning: not ours\n"
+          "kernel/irq/ims.c:90:21: warning: incorrect type in assignment "
+          "(different address spaces)\n")
+    r = lint.build_results("kernel/irq/ims.c", mk, 0)
+    report("lint/w1-sparse-findings", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] * 2, str(r))
+    r = lint.build_results("kernel/irq/ims.c", "make: *** [x] Error 2", 2)
+    report("lint/w1-sparse-build-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+
+    no_sphinx = ("Documentation/Makefile:44: The 'sphinx-build' command was "
+                 "not found. Make sure you have Sphinx installed and in PATH"
+                 "\n\n  SKIP    Sphinx htmldocs target.\n")
+    r = lint.htmldocs_results("core-api", no_sphinx, 0)
+    report("lint/missing-sphinx-is-failure", statuses(r) == [
+        ("FAIL", "lint/htmldocs/core-api")] and "sphinx-build" in r[0][2],
+        str(r))
+    r = lint.htmldocs_results("core-api", "", 0, have_sphinx=False)
+    report("lint/no-sphinx-build-is-failure", statuses(r) == [
+        ("FAIL", "lint/htmldocs/core-api")], str(r))
+    r = lint.htmldocs_results(
+        "core-api", "Documentation/core-api/irq/ims.rst:12: WARNING: "
+        "undefined label: 'x'\nWARNING: dot(1) not found, for better output "
+        "quality install graphviz from https://www.graphviz.org\n", 0)
+    report("lint/htmldocs-warnings", statuses(r) == [
+        ("FAIL", "lint/htmldocs/core-api")] and "ims.rst:12" in r[0][2],
+        str(r))
+    r = lint.htmldocs_results("core-api", "  SPHINX  htmldocs\n", 0)
+    report("lint/htmldocs-clean", statuses(r) == [
+        ("PASS", "lint/htmldocs/core-api")], str(r))
+
+
+# --------------------------------------------------------------------------
+
+def hung_guest_test(report):
+    """A real hung "guest": a fake QEMU that prints and never exits must be
+    killed at the timeout and reported by name."""
+    import check
+    logdir = os.path.join(check.LOGS, "selftest-hang")
+    t0 = time.time()
+    timed_out, _ = check.run_qemu([os.path.join(HERE, "fake-qemu-hang.sh"),
+                                   logdir], logdir, 3)
+    dt = time.time() - t0
+    r = guestlog.evaluate("fake", check.read(os.path.join(logdir,
+                                                          "console.log")),
+                          check.read(os.path.join(logdir, "tap.log")),
+                          timed_out, 3, None)
+    ok = timed_out and dt < 20 and any(
+        s == "FAIL" and n == "fake/boot" and "hung" in w for s, n, w in r)
+    report("hung-guest-is-killed", ok,
+           "" if ok else f"timed_out={timed_out} after {dt:.0f}s: {r}")
+
+
+def run(res, update_golden=False):
+    """All self-tests, reported into res (check.py's Results)."""
+    def report(name, ok, why=""):
+        res.add("PASS" if ok else "FAIL", f"harness/{name}",
+                "" if ok else (why or "failed"))
+
+    golden_tests(report, update_golden)
+    message_tests(report)
+    manifest_tests(report)
+    lint_tests(report)
+    hung_guest_test(report)
+    import selftest_tree
+    selftest_tree.run(lambda name, ok: report(name, ok))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--update-golden", action="store_true",
+                    help="rewrite harness/selftest/golden/ from the cases")
+    a = ap.parse_args()
+    import check
+    res = check.Results()
+    run(res, a.update_golden)
+    print(f"{res.count('PASS')} passed, {res.count('FAIL')} failed, "
+          f"{res.count('SKIP')} skipped")
+    return 1 if res.failed() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
