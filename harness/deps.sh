@@ -1,32 +1,71 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages the harness needs, when they are missing.
+# Install the Debian packages the harness needs, when they are missing, and
+# fetch the pinned kernel source package (linux-source-7.3 from Debian 13's
+# backports suite) into build/deb without touching the machine's apt setup.
 set -euo pipefail
-KVER_PKG=6.12.117-1~deb12u1
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${IMS_BUILD:-$top/build}
+# The pinned kernel source. Bump KSRC_PKG/KSRC_VER here and in
+# harness/treecfg.py together, deliberately.
+KSRC_PKG=linux-source-7.3
+KSRC_VER=7.3.4-1~bpo13+1
+KSRC_SUITE=trixie-backports
+
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
-      patch rsync kmod python3 python3-ply python3-git perl ccache sparse qemu-system-x86
-      busybox-static libc6-dev git python3-sphinx)
+      patch kmod python3 python3-yaml python3-ply python3-git perl ccache
+      sparse qemu-system-x86
+      busybox-static libc6-dev git python3-sphinx
+      debian-archive-keyring ca-certificates)
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt/dpkg instead of failing on its lock.
+APT_LOCK=(-o DPkg::Lock::Timeout=600)
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-have_src=$(dpkg-query -W -f='${Status} ${Version}' linux-source-6.12 2>/dev/null || true)
-case "$have_src" in
-*"ok installed $KVER_PKG") ;;
-*) missing+=("linux-source-6.12=$KVER_PKG") ;;
-esac
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	$SUDO apt-get "${APT_LOCK[@]}" update -qq >/dev/null
+	$SUDO apt-get "${APT_LOCK[@]}" install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+fi
 
-echo "deps: installing ${missing[*]}"
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-if ! apt-cache madison linux-source-6.12 | grep -q "| $KVER_PKG |"; then
-	echo "deps: linux-source-6.12 version $KVER_PKG is not offered by apt;" \
-	     "this project is pinned to it and cannot build without it" >&2
+# --- the kernel source package, fetched privately --------------------------
+deb=$build/deb
+tarball=$deb/usr/src/$KSRC_PKG.tar.xz
+stamp=$deb/.fetched
+if [ -f "$tarball" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$KSRC_PKG=$KSRC_VER" ]; then
+	exit 0
+fi
+echo "deps: fetching $KSRC_PKG=$KSRC_VER from Debian's $KSRC_SUITE (private apt configuration, the machine's apt setup is untouched)"
+apt=$build/apt
+rm -rf "$apt" "$deb"
+mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$deb"
+cat > "$apt/parts/ims-kernel.sources" <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $KSRC_SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+aptopts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt/parts"
+	 -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache"
+	 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
+apt-get "${aptopts[@]}" update -qq >/dev/null
+if ! apt-cache "${aptopts[@]}" madison "$KSRC_PKG" | grep -q "| $KSRC_VER |"; then
+	echo "deps: $KSRC_PKG version $KSRC_VER is not offered by Debian's $KSRC_SUITE;" \
+	     "this project is pinned to it: bump KSRC_VER in harness/deps.sh and" \
+	     "KVER_PKG in harness/treecfg.py deliberately" >&2
 	exit 1
 fi
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+(cd "$apt" && apt-get "${aptopts[@]}" download -qq "$KSRC_PKG=$KSRC_VER" >/dev/null)
+dpkg-deb -x "$apt"/"$KSRC_PKG"_*.deb "$deb"
+rm -f "$apt"/*.deb
+[ -f "$tarball" ] || { echo "deps: $tarball missing after extraction" >&2; exit 1; }
+echo "$KSRC_PKG=$KSRC_VER" > "$stamp"

@@ -26,7 +26,9 @@ def read(path):
 # Output to results (pure)
 
 def line_of(msg):
-    m = re.search(r":(\d+):", msg)
+    # "file.c:12: warning: ..." (gcc, sparse, 6.x kernel-doc) or
+    # "Warning: file.c:12 No description ..." (7.x kernel-doc)
+    m = re.search(r"\S:(\d+)(?::|\s|$)", msg)
     return int(m.group(1)) if m else None
 
 
@@ -59,8 +61,20 @@ def checkpatch_results(name, stdout, stderr, rc):
 
 
 def kerneldoc_results(name, output, rc=0, added=None):
-    """scripts/kernel-doc -none -Wall output: every line is a finding."""
-    msgs = only_added([ln for ln in output.splitlines() if ln.strip()], added)
+    """scripts/kernel-doc -none -Wall output: every message is a finding.
+    A line without a file:line position continues the message before it
+    (7.x prints the offending source line below some warnings); 7.x also
+    prints some messages twice, once is enough."""
+    msgs = []
+    for ln in output.splitlines():
+        if not ln.strip():
+            continue
+        if msgs and line_of(ln) is None and \
+                not re.match(r"^(Warning|warning|error|Error)\b", ln):
+            msgs[-1] += " " + ln.strip()
+        else:
+            msgs.append(ln)
+    msgs = only_added(list(dict.fromkeys(msgs)), added)
     out = [("FAIL", f"lint/kernel-doc/{name}", m) for m in msgs]
     if not msgs:
         out.append(("PASS", f"lint/kernel-doc/{name}", "") if rc == 0 else

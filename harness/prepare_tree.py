@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Lay the repository's kernel files and patches over a pristine 6.12 tree.
+"""Lay the repository's kernel files and patches over a pristine 7.3 tree.
 
 The prepared tree (build/src) is derived from three inputs:
-  * the pristine tree extracted from Debian's linux-source-6.12 tarball,
+  * the pristine tree extracted from Debian's linux-source-7.3 tarball,
   * every file of the repository under a kernel path (the overlay),
   * patches/*.patch applied in the order of patches/series, with no fuzz.
 
@@ -46,7 +46,7 @@ def ensure_pristine():
     if os.path.exists(stamp) and open(stamp).read() == want:
         return
     if not os.path.exists(treecfg.TARBALL):
-        die(f"{treecfg.TARBALL} is missing: install linux-source-6.12="
+        die(f"{treecfg.TARBALL} is missing: fetch linux-source-7.3="
             f"{treecfg.KVER_PKG} (make deps)")
     print(f"prepare: extracting pristine tree from {treecfg.TARBALL}")
     shutil.rmtree(treecfg.PRISTINE, ignore_errors=True)
@@ -131,7 +131,7 @@ def stage(upto=None, extra=()):
         if not ok:
             shutil.rmtree(scratch)
             die(f"patch {p} does not apply without fuzz to the pristine "
-                f"6.12 tree:\n{out}")
+                f"7.3 tree:\n{out}")
     return scratch, touched
 
 

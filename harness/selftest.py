@@ -389,6 +389,23 @@ def lint_tests(report):
     r = lint.kerneldoc_results("kernel/irq/ims.c", kd, 0)
     report("lint/kernel-doc-own-file-all-lines", len(r) == 2 and
            all(s == "FAIL" for s, _, _ in r), str(r))
+    # 7.x kernel-doc: "Warning: FILE:LINE text", continuation lines, repeats
+    kd7 = ("Warning: include/linux/pci.h:203 missing initial short "
+           "description on line:\n * typedef pci_channel_state_t\n"
+           "Warning: include/linux/pci.h:2404 No description found for "
+           "return value of 'pci_resource_is_mem'\n"
+           "Warning: include/linux/pci.h:1900 No description found for "
+           "return value of 'pci_ims_alloc_irq'\n"
+           "Warning: include/linux/pci.h:203 missing initial short "
+           "description on line:\n * typedef pci_channel_state_t\n")
+    r = lint.kerneldoc_results("include/linux/pci.h", kd7, 0, added={1900})
+    report("lint/kernel-doc-7x-format-only-added-lines", statuses(r) == [
+        ("FAIL", "lint/kernel-doc/include/linux/pci.h")] and
+        "pci_ims_alloc_irq" in r[0][2], str(r))
+    r = lint.kerneldoc_results("include/linux/pci.h", kd7, 0, added={203})
+    report("lint/kernel-doc-7x-continuation-joined", statuses(r) == [
+        ("FAIL", "lint/kernel-doc/include/linux/pci.h")] and
+        "typedef pci_channel_state_t" in r[0][2], str(r))
     r = lint.kerneldoc_results("kernel/irq/ims.c", "", 0)
     report("lint/kernel-doc-clean", statuses(r) == [
         ("PASS", "lint/kernel-doc/kernel/irq/ims.c")], str(r))

@@ -9,8 +9,9 @@ PRISTINE = os.path.join(BUILD, "pristine")
 SRC = os.path.join(BUILD, "src")
 OBJ = os.path.join(BUILD, "obj")
 PATCHES = os.path.join(TOP, "patches")
-KVER_PKG = "6.12.117-1~deb12u1"
-TARBALL = "/usr/src/linux-source-6.12.tar.xz"
+KVER_PKG = "7.3.4-1~bpo13+1"
+# harness/deps.sh fetches the package (linux-source-7.3) into build/deb
+TARBALL = os.path.join(BUILD, "deb", "usr", "src", "linux-source-7.3.tar.xz")
 
 # Top-level directories of the repository that mirror the kernel's layout.
 KERNEL_DIRS = ("arch", "block", "drivers", "include", "kernel", "lib", "mm",

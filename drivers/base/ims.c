@@ -98,16 +98,16 @@ static void ims_free_leftover_handlers(struct device *dev)
 		struct msi_desc *desc;
 		unsigned int virq = 0;
 
-		msi_lock_descs(dev);
-		msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-			if (irq_has_action(desc->irq)) {
-				virq = desc->irq;
-				dev_warn(dev, "IMS slot %u (irq %u) still has a handler, freeing it\n",
-					 desc->msi_index, virq);
-				break;
+		scoped_guard(msi_descs_lock, dev) {
+			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+				if (irq_has_action(desc->irq)) {
+					virq = desc->irq;
+					dev_warn(dev, "IMS slot %u (irq %u) still has a handler, freeing it\n",
+						 desc->msi_index, virq);
+					break;
+				}
 			}
 		}
-		msi_unlock_descs(dev);
 		if (!virq)
 			return;
 		irqd = irq_to_desc(virq);
@@ -120,10 +120,9 @@ static void ims_free_leftover_handlers(struct device *dev)
 static void ims_free_all(struct device *dev)
 {
 	ims_free_leftover_handlers(dev);
-	msi_lock_descs(dev);
+	guard(msi_descs_lock)(dev);
 	if (msi_get_device_domain(dev, IMS_DOMID))
 		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
-	msi_unlock_descs(dev);
 }
 
 struct ims_vector_devres {
@@ -158,23 +157,24 @@ static int ims_slots_show(struct seq_file *m, void *unused)
 	struct irq_domain *domain;
 	struct msi_desc *desc;
 
-	msi_lock_descs(dev);
+	struct msi_domain_info *info;
+
+	guard(msi_descs_lock)(dev);
 	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (domain) {
-		struct msi_domain_info *info = domain->host_data;
+	if (!domain)
+		return 0;
 
-		seq_printf(m, "domain: %s\nslots: %u\n", domain->name, info->hwsize);
-		seq_puts(m, "slot   irq  cookie              masked  handler\n");
-		msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ALL) {
-			struct irq_data *d = desc->irq ? irq_get_irq_data(desc->irq) : NULL;
+	info = domain->host_data;
+	seq_printf(m, "domain: %s\nslots: %u\n", domain->name, info->hwsize);
+	seq_puts(m, "slot   irq  cookie              masked  handler\n");
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ALL) {
+		struct irq_data *d = desc->irq ? irq_get_irq_data(desc->irq) : NULL;
 
-			seq_printf(m, "%-6u %-4u %#018llx  %-6s  %s\n", desc->msi_index,
-				   desc->irq, desc->data.icookie.value,
-				   d && irqd_irq_masked(d) ? "yes" : "no",
-				   desc->irq && irq_has_action(desc->irq) ? "yes" : "no");
-		}
+		seq_printf(m, "%-6u %-4u %#018llx  %-6s  %s\n", desc->msi_index,
+			   desc->irq, desc->data.icookie.value,
+			   d && irqd_irq_masked(d) ? "yes" : "no",
+			   desc->irq && irq_has_action(desc->irq) ? "yes" : "no");
 	}
-	msi_unlock_descs(dev);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ims_slots);
@@ -224,9 +224,8 @@ int __device_create_ims_domain(struct device *dev,
 	if (ret)
 		return ret;
 
-	msi_lock_descs(dev);
-	exists = msi_get_device_domain(dev, IMS_DOMID);
-	msi_unlock_descs(dev);
+	scoped_guard(msi_descs_lock, dev)
+		exists = msi_get_device_domain(dev, IMS_DOMID);
 	if (exists)
 		return -EBUSY;
 
@@ -379,37 +378,29 @@ EXPORT_SYMBOL_GPL(devm_device_ims_alloc_irq);
  */
 int device_ims_free_irq(struct device *dev, unsigned int index)
 {
+	struct msi_domain_info *info;
 	struct irq_domain *domain;
 	struct msi_desc *desc;
-	int ret = -ENOENT;
 
 	if (!dev->msi.data)
 		return -ENODEV;
 
-	msi_lock_descs(dev);
+	guard(msi_descs_lock)(dev);
 	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (!domain) {
-		ret = -ENODEV;
-		goto unlock;
-	}
-	if (index >= ((struct msi_domain_info *)domain->host_data)->hwsize) {
-		ret = -ERANGE;
-		goto unlock;
-	}
+	if (!domain)
+		return -ENODEV;
+	info = domain->host_data;
+	if (index >= info->hwsize)
+		return -ERANGE;
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
 		if (desc->msi_index != index)
 			continue;
-		if (irq_has_action(desc->irq)) {
-			ret = -EBUSY;
-			break;
-		}
+		if (irq_has_action(desc->irq))
+			return -EBUSY;
 		msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
-		ret = 0;
-		break;
+		return 0;
 	}
-unlock:
-	msi_unlock_descs(dev);
-	return ret;
+	return -ENOENT;
 }
 EXPORT_SYMBOL_GPL(device_ims_free_irq);
 

@@ -455,11 +455,10 @@ VISIBLE_IF_KUNIT void ims_set_write_trace(struct device *dev, ims_write_trace_t 
 {
 	struct irq_domain *domain;
 
-	msi_lock_descs(dev);
+	guard(msi_descs_lock)(dev);
 	domain = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
 	if (domain)
 		ims_domain_table(domain)->trace = trace;
-	msi_unlock_descs(dev);
 }
 EXPORT_SYMBOL_IF_KUNIT(ims_set_write_trace);
 #endif

@@ -168,14 +168,10 @@ static struct pci_dev *edu_ims_get(struct kunit *test)
 
 static bool has_ims_domain(struct device *dev)
 {
-	bool ret;
-
 	if (!dev->msi.data)
 		return false;
-	msi_lock_descs(dev);
-	ret = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
-	msi_unlock_descs(dev);
-	return ret;
+	guard(msi_descs_lock)(dev);
+	return msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
 }
 
 static irqreturn_t ims_test_handler(int irq, void *data)
@@ -937,4 +933,4 @@ kunit_test_suites(&ims_policy_suite, &ims_desc_suite, &ims_lib_suite, &ims_alloc
 
 MODULE_DESCRIPTION("KUnit tests of IMS domains and the IMS table library");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");

@@ -210,7 +210,7 @@ struct idxd_ims_vec *idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid,
 	mutex_unlock(&idxd->ims_lock);
 	return vec;
 }
-EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, "IDXD");
 
 /**
  * idxd_ims_vec_request_handle - Get the interrupt handle of an IMS vector
@@ -243,7 +243,7 @@ int idxd_ims_vec_request_handle(struct idxd_ims_vec *vec)
 	mutex_unlock(&idxd->ims_lock);
 	return rc;
 }
-EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_request_handle, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_request_handle, "IDXD");
 
 /**
  * idxd_ims_vec_handle - The current interrupt handle of an IMS vector
@@ -261,7 +261,7 @@ int idxd_ims_vec_handle(struct idxd_ims_vec *vec)
 	mutex_unlock(&vec->idxd->ims_lock);
 	return handle;
 }
-EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
 
 /**
  * idxd_ims_vec_release_handle - Release the interrupt handle of an IMS vector
@@ -279,7 +279,7 @@ void idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 	idxd_ims_vec_put_handle(vec);
 	mutex_unlock(&vec->idxd->ims_lock);
 }
-EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
 
 /**
  * idxd_ims_vec_free - Free an IMS vector
@@ -298,7 +298,7 @@ void idxd_ims_vec_free(struct idxd_ims_vec *vec)
 	idxd_ims_vec_destroy(vec);
 	mutex_unlock(&idxd->ims_lock);
 }
-EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_free, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_free, "IDXD");
 
 /**
  * idxd_wq_ims_portal - Physical address of a work queue's IMS portal
@@ -318,7 +318,7 @@ phys_addr_t idxd_wq_ims_portal(struct idxd_wq *wq, bool limited)
 	       idxd_get_wq_portal_full_offset(wq->id, IDXD_PORTAL_UNLIMITED) +
 	       (limited ? IDXD_IMS_PORTAL_LIMITED : IDXD_IMS_PORTAL_UNLIMITED);
 }
-EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, IDXD);
+EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, "IDXD");
 
 /**
  * idxd_ims_revoke_handles - Re-request the IMS handles after a revocation
