@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# IMS for Linux: build the pinned 6.12 kernel with our files and patches,
+# IMS for Linux: build the pinned 7.3 kernel with our files and patches,
 # boot it in QEMU and run the tests.  See README.md.
 #
 #   make check          all tests (self-tests, lint, every machine variant)
@@ -72,7 +72,7 @@ guest: initramfs
 run: initramfs
 	@python3 harness/demo.py --edu=$(EDU)
 
-refresh-patch: prepare
+refresh-patch: deps
 	@test -n "$(PATCH)" || { echo 'usage: make refresh-patch PATCH=NNNN-name.patch [FILES="..."] [SUBJECT="..." BODY="..."]'; exit 2; }
 	@python3 harness/refresh_patch.py $(PATCH) $(FILES) \
 		$(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(BODY),--body "$(BODY)")

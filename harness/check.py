@@ -83,6 +83,7 @@ def kernel_append(variant, edu, opts):
          "ignore_loglevel", f"ims.variant={variant}", f"ims.edu={edu}",
          f"ims_platform_kunit.variant={variant}",
          f"ims_platform_kunit.edu={edu}", f"ims_kunit.variant={variant}",
+         f"idxd.ims_kunit_variant={variant}",
          f"ims.test_timeout={opts.test_timeout}"]
     if opts.tests:
         a.append(f"ims.only={opts.tests}")

@@ -67,6 +67,13 @@ def ensure_src():
         return
     print("prepare: copying pristine tree to build/src")
     shutil.rmtree(treecfg.SRC, ignore_errors=True)
+    # What an earlier run wrote into the old tree is gone with it: its
+    # manifest must not make every managed file look edited by hand.
+    for f in ("prepared-files.json", "prepared.stamp"):
+        try:
+            os.remove(os.path.join(treecfg.BUILD, f))
+        except FileNotFoundError:
+            pass
     tmp = treecfg.SRC + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     subprocess.run(["cp", "-a", treecfg.PRISTINE, tmp], check=True)
