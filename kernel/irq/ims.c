@@ -430,7 +430,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 	if (!ims_info_valid(info))
 		return -EINVAL;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	t = kzalloc_obj(*t);
 	if (!t)
 		return -ENOMEM;
 	t->info = *info;

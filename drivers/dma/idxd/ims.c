@@ -189,7 +189,7 @@ struct idxd_ims_vec *idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid,
 
 	if (!idxd->ims_enabled)
 		return ERR_PTR(-EOPNOTSUPP);
-	vec = kzalloc(sizeof(*vec), GFP_KERNEL);
+	vec = kzalloc_obj(*vec);
 	if (!vec)
 		return ERR_PTR(-ENOMEM);
 	map = device_ims_alloc_irq(&idxd->pdev->dev, MSI_ANY_INDEX, &cookie, NULL);
