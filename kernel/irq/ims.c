@@ -409,6 +409,12 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 			.irq_mask		= ims_irq_mask,
 			.irq_unmask		= ims_irq_unmask,
 			.irq_write_msi_msg	= ims_irq_write_msi_msg,
+			/*
+			 * Stored messages are edge triggered: a threaded
+			 * handler needs no masking until it ran, and forced
+			 * threading must not take the bus lock per interrupt.
+			 */
+			.flags			= IRQCHIP_ONESHOT_SAFE,
 		},
 		.ops = {
 			.msi_init		= ims_msi_init,

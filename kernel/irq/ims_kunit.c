@@ -695,6 +695,52 @@ static void ims_lib_affinity_keeps_message(struct kunit *test)
 	free_irq(map.virq, test);
 }
 
+static void ims_count_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	atomic_inc((atomic_t *)info->priv);
+}
+
+static irqreturn_t ims_test_thread(int irq, void *data)
+{
+	return IRQ_HANDLED;
+}
+
+/*
+ * A threaded handler without IRQF_ONESHOT: the core refuses it (-EINVAL)
+ * unless the chip is IRQCHIP_ONESHOT_SAFE, which an edge triggered message
+ * store is, as PCI/MSI is. The same holds for tables with a sync callback,
+ * which under forced threading would otherwise take the bus lock and call
+ * sync for every interrupt.
+ */
+static void ims_lib_threaded_without_oneshot(struct kunit *test)
+{
+	atomic_t *syncs = kunit_kzalloc(test, sizeof(*syncs), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_count_sync,
+	};
+	struct msi_map map;
+	struct device *dev;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, syncs);
+	info.priv = syncs;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 2, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	KUNIT_EXPECT_TRUE(test, irq_get_chip(map.virq)->flags & IRQCHIP_ONESHOT_SAFE);
+
+	ret = request_threaded_irq(map.virq, NULL, ims_test_thread, 0, "ims-kunit", test);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		/* Request and free each reported the slot through sync */
+		KUNIT_EXPECT_GE(test, atomic_read(syncs), 1);
+		free_irq(map.virq, test);
+	}
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
+}
+
 static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_dsa_mmio_bytes),
 	KUNIT_CASE(ims_lib_queue_context_bytes),
@@ -702,6 +748,7 @@ static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_pasid_encoding),
 	KUNIT_CASE(ims_lib_write_ordering),
 	KUNIT_CASE(ims_lib_affinity_keeps_message),
+	KUNIT_CASE(ims_lib_threaded_without_oneshot),
 	{}
 };
 
