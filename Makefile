@@ -34,7 +34,7 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--timeout=$(GUEST_TIMEOUT)
 
 .PHONY: all deps prepare config kernel initramfs check lint selftest guest \
-	run refresh-patch clean distclean
+	run refresh-patch series series-check clean distclean
 
 all: kernel initramfs
 
@@ -71,6 +71,12 @@ guest: initramfs
 
 run: initramfs
 	@python3 harness/demo.py --edu=$(EDU)
+
+series: prepare
+	@python3 harness/series.py
+
+series-check: series
+	@python3 harness/series.py --check
 
 refresh-patch: deps
 	@test -n "$(PATCH)" || { echo 'usage: make refresh-patch PATCH=NNNN-name.patch [FILES="..."] [SUBJECT="..." BODY="..."]'; exit 2; }

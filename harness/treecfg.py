@@ -30,13 +30,24 @@ def overlay_files():
                   if f and os.path.isfile(os.path.join(TOP, f)))
 
 
-def series():
+def series_entries():
+    """patches/series as a list of (patch, [new files it introduces]).  An
+    entry is a patch name followed by repository files, on its line or on
+    indented continuation lines; '#' starts a comment."""
     path = os.path.join(PATCHES, "series")
     if not os.path.exists(path):
         return []
-    names = []
+    entries = []
     for line in open(path):
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(line)
-    return names
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if line[0] in " \t" and entries:
+            entries[-1][1].extend(words)
+        else:
+            entries.append((words[0], words[1:]))
+    return entries
+
+
+def series():
+    return [name for name, _ in series_entries()]

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The patch series a maintainer applies: make series, make series-check.
+
+make series turns patches/series into a git history on top of the pristine
+files it touches (each entry's patch applied with git apply, plus the new
+files the entry lists) and writes it with git format-patch, with a cover
+letter (patches/cover-letter plus the base), to build/series/out/.
+
+make series-check proves what a maintainer relies on:
+  * the series applies with git am to the pristine 7.3.4 files;
+  * the top of the series is, byte for byte, the tree make check tests
+    (build/src);
+  * checkpatch --strict is clean on every patch of the series (new files
+    included);
+  * every prefix of the series builds, without warnings, in the test
+    configuration: the directories the series touches are rebuilt in
+    build/series/obj after each patch.
+Every check prints PASS/FAIL lines and the run ends with the totals.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import treecfg  # noqa: E402
+import prepare_tree  # noqa: E402
+
+VERSION = 1
+DIR = os.path.join(treecfg.BUILD, "series")
+OUT = os.path.join(DIR, "out")
+MAINTAINERS = ("Seed 24db9fdf maintainers",
+               "maintainers@users.noreply.r-seed-24db9fdf.example")
+AUTHOR_ENV = {"GIT_COMMITTER_NAME": MAINTAINERS[0],
+              "GIT_COMMITTER_EMAIL": MAINTAINERS[1],
+              "GIT_COMMITTER_DATE": "2026-11-25T00:00:00Z"}
+# Directories whose objects are rebuilt for every prefix of the series
+BUILD_DIRS = ["kernel/irq/", "drivers/base/", "drivers/pci/msi/",
+              "drivers/iommu/intel/", "drivers/iommu/amd/",
+              "arch/x86/kernel/apic/", "drivers/dma/idxd/", "samples/"]
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def add(self, ok, name, why=""):
+        print(("PASS " if ok else "FAIL ") + name + (f": {why}" if why and
+                                                     not ok else ""),
+              flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+
+def die(msg):
+    print(f"series: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def git(repo, *args, check=True, env=None, **kw):
+    e = dict(os.environ, **AUTHOR_ENV, **(env or {}))
+    r = subprocess.run(["git", "-C", repo, *args], capture_output=True,
+                       text=True, env=e, **kw)
+    if check and r.returncode:
+        die(f"git {' '.join(args)} failed:\n{r.stdout}{r.stderr}")
+    return r
+
+
+def parse_patch(path):
+    """(author, subject, body) of one of our patch files."""
+    text = open(path, encoding="utf-8").read()
+    head, _, _ = text.partition("\n---\n")
+    m = re.search(r"^From: (.*)$", head, re.M)
+    s = re.search(r"^Subject: (?:\[PATCH[^\]]*\] )?(.*)$", head, re.M)
+    if not m or not s:
+        die(f"{path}: no From:/Subject: header")
+    body = head[s.end():].strip("\n")
+    return m.group(1).strip(), s.group(1).strip(), body
+
+
+def check_assignment():
+    """Every new kernel file of the repository belongs to exactly one
+    patch of the series, and every file an entry lists exists."""
+    overlay = set(treecfg.overlay_files())
+    seen = {}
+    problems = []
+    for name, files in treecfg.series_entries():
+        for f in files:
+            if f in seen:
+                problems.append(f"{f} is listed by {seen[f]} and {name}")
+            seen[f] = name
+            if f not in overlay:
+                problems.append(f"{name} lists {f}, which is not a new "
+                                "file of the repository")
+    for f in sorted(overlay - set(seen)):
+        problems.append(f"{f} is in no patch: list it after the patch that "
+                        "introduces it in patches/series")
+    return problems
+
+
+def touched_files():
+    files = set()
+    for name in treecfg.series():
+        files.update(prepare_tree.patch_files(
+            os.path.join(treecfg.PATCHES, name)))
+    return sorted(files)
+
+
+def base_repo(repo):
+    """A git repository holding the pristine files the series touches."""
+    shutil.rmtree(repo, ignore_errors=True)
+    os.makedirs(repo)
+    git(repo, "init", "-q", "-b", "base")
+    for rel in touched_files():
+        src = os.path.join(treecfg.PRISTINE, rel)
+        if os.path.exists(src):
+            dst = os.path.join(repo, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+    git(repo, "add", "-A", "-f")
+    git(repo, "commit", "-q", "-m",
+        f"Linux 7.3.4 (Debian linux-source-7.3 {treecfg.KVER_PKG}): the "
+        "files the series touches",
+        env={"GIT_AUTHOR_NAME": "base", "GIT_AUTHOR_EMAIL": "base@invalid",
+             "GIT_AUTHOR_DATE": "2026-11-25T00:00:00Z"})
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def build_history(repo):
+    base = base_repo(repo)
+    git(repo, "checkout", "-q", "-b", "ims")
+    for name, files in treecfg.series_entries():
+        path = os.path.join(treecfg.PATCHES, name)
+        r = git(repo, "apply", "--index", path, check=False)
+        if r.returncode:
+            die(f"{name} does not apply with git apply:\n{r.stderr}")
+        for f in files:
+            dst = os.path.join(repo, f)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(os.path.join(treecfg.TOP, f), dst)
+            git(repo, "add", "-f", f)
+        author, subject, body = parse_patch(path)
+        m = re.match(r"(.*) <(.*)>", author)
+        git(repo, "commit", "-q", "-m", subject + "\n\n" + body,
+            env={"GIT_AUTHOR_NAME": m.group(1), "GIT_AUTHOR_EMAIL": m.group(2),
+                 "GIT_AUTHOR_DATE": "2026-11-25T00:00:00Z"})
+    return base
+
+
+def make_series():
+    problems = check_assignment()
+    if problems:
+        die("patches/series does not assign every new file:\n  " +
+            "\n  ".join(problems))
+    repo = os.path.join(DIR, "git")
+    base = build_history(repo)
+    cover = open(os.path.join(treecfg.PATCHES, "cover-letter")).read()
+    cover += (f"\nBase: Linux 7.3.4 as Debian packages it (linux-source-7.3 "
+              f"{treecfg.KVER_PKG}); the series applies with git am to that "
+              "tree.\n")
+    git(repo, "config", "branch.ims.description", cover)
+    shutil.rmtree(OUT, ignore_errors=True)
+    git(repo, "format-patch", "-q", "--cover-letter",
+        "--to=linux-kernel@vger.kernel.org",
+        "--cover-from-description=subject", f"-v{VERSION}", "--no-signature",
+        "--zero-commit", "-o", OUT, f"{base}..ims")
+    n = len([f for f in os.listdir(OUT) if f.endswith(".patch")])
+    print(f"series: v{VERSION}, {n - 1} patches and a cover letter in "
+          f"{os.path.relpath(OUT, treecfg.TOP)}/")
+
+
+def series_patches():
+    return sorted(os.path.join(OUT, f) for f in os.listdir(OUT)
+                  if f.endswith(".patch") and "-0000-" not in f)
+
+
+def run_make(obj, *targets):
+    cmd = ["make", "-s", "-C", os.path.join(DIR, "src"), f"O={obj}",
+           "ARCH=x86_64", "CC=ccache gcc", f"-j{os.cpu_count() or 2}",
+           *targets]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def prefix_src():
+    """build/series/src: hard links to the pristine tree (cheap); files the
+    series touches are replaced, never written in place."""
+    src = os.path.join(DIR, "src")
+    stamp = os.path.join(src, ".ims-series-src")
+    if not os.path.exists(stamp):
+        shutil.rmtree(src, ignore_errors=True)
+        subprocess.run(["cp", "-al", treecfg.PRISTINE, src], check=True)
+        open(stamp, "w").close()
+    return src
+
+
+def put(src, rel, content):
+    dst = os.path.join(src, rel)
+    if content is None:
+        if os.path.exists(dst):
+            os.remove(dst)
+        return
+    if os.path.exists(dst) and open(dst, "rb").read() == content:
+        return
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = dst + ".ims-tmp"
+    with open(tmp, "wb") as f:
+        f.write(content)
+    os.replace(tmp, dst)
+
+
+def check_series(res, build=True):
+    if not os.path.isdir(OUT):
+        die("no series in build/series/out: run make series first")
+    patches = series_patches()
+    # 1. git am onto the pristine files
+    repo = os.path.join(DIR, "am")
+    base_repo(repo)
+    r = git(repo, "am", "-q", "--whitespace=error-all", *patches, check=False)
+    res.add(r.returncode == 0, "series/git-am",
+            (r.stdout + r.stderr).strip()[-400:])
+    if r.returncode:
+        git(repo, "am", "--abort", check=False)
+        return
+    # 2. the top is what make check tests
+    files = git(repo, "ls-files").stdout.split()
+    differ = [f for f in files
+              if not os.path.exists(os.path.join(treecfg.SRC, f)) or
+              open(os.path.join(repo, f), "rb").read() !=
+              open(os.path.join(treecfg.SRC, f), "rb").read()]
+    managed = set(prepare_tree.load_manifest())
+    missing = sorted(managed - set(files))
+    res.add(not differ and not missing, "series/top-equals-tested-tree",
+            f"differ: {differ[:5]} missing from the series: {missing[:5]}")
+    # 3. checkpatch on every patch, new files included
+    cp = os.path.join(treecfg.SRC, "scripts", "checkpatch.pl")
+    env = dict(os.environ, GIT_DIR="/nonexistent-ims-checkpatch")
+    for p in patches:
+        r = subprocess.run([cp, "--strict", "--terse", "--no-summary",
+                            "--show-types", p], capture_output=True,
+                           text=True, env=env)
+        bad = [ln for ln in r.stdout.splitlines()
+               if re.search(r": (ERROR|WARNING|CHECK):", ln)]
+        res.add(not bad and r.returncode == 0,
+                f"series/checkpatch/{os.path.basename(p)}",
+                "; ".join(bad)[:400] or r.stderr.strip()[-300:])
+    if not build:
+        return
+    # 4. every prefix builds in the test configuration
+    src = prefix_src()
+    obj = os.path.join(DIR, "obj")
+    os.makedirs(obj, exist_ok=True)
+    commits = git(repo, "rev-list", "--reverse", "HEAD~%d..HEAD" %
+                  len(patches)).stdout.split()
+    everything = set(files)
+    for i, c in enumerate(commits, 1):
+        name = os.path.basename(patches[i - 1])
+        present = set(git(repo, "ls-tree", "-r", "--name-only",
+                          c).stdout.split())
+        for rel in sorted(everything):
+            content = None
+            if rel in present:
+                content = subprocess.run(
+                    ["git", "-C", repo, "show", f"{c}:{rel}"],
+                    capture_output=True, check=True).stdout
+            elif os.path.exists(os.path.join(treecfg.PRISTINE, rel)):
+                content = open(os.path.join(treecfg.PRISTINE, rel),
+                               "rb").read()
+            put(src, rel, content)
+        env = dict(os.environ, KCONFIG_ALLCONFIG=os.path.join(
+            treecfg.TOP, "harness", "configs", "ims.config"))
+        r = subprocess.run(["make", "-s", "-C", src, f"O={obj}",
+                            "ARCH=x86_64", "allnoconfig"],
+                           capture_output=True, text=True, env=env)
+        out = r.stdout + r.stderr
+        if r.returncode == 0:
+            r = run_make(obj, *BUILD_DIRS)
+            out += r.stdout + r.stderr
+        warnings = [ln for ln in out.splitlines()
+                    if re.search(r"\b(warning|error):", ln)]
+        res.add(r.returncode == 0 and not warnings,
+                f"series/builds/{name}",
+                "; ".join(warnings)[:400] or out.strip()[-400:])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true",
+                    help="check the series in build/series/out")
+    ap.add_argument("--no-build", action="store_true",
+                    help="skip building every prefix")
+    a = ap.parse_args()
+    if not a.check:
+        make_series()
+        return
+    res = Results()
+    check_series(res, build=not a.no_build)
+    print(f"{res.passed} passed, {res.failed} failed")
+    sys.exit(1 if res.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
