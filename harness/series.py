@@ -213,6 +213,13 @@ def put(src, rel, content):
     os.replace(tmp, dst)
 
 
+def _add(res, ok, name, why=""):
+    if isinstance(res, Results):
+        res.add(ok, name, why)
+    else:
+        res.add("PASS" if ok else "FAIL", name, "" if ok else why)
+
+
 def check_series(res, build=True):
     if not os.path.isdir(OUT):
         die("no series in build/series/out: run make series first")
@@ -221,7 +228,7 @@ def check_series(res, build=True):
     repo = os.path.join(DIR, "am")
     base_repo(repo)
     r = git(repo, "am", "-q", "--whitespace=error-all", *patches, check=False)
-    res.add(r.returncode == 0, "series/git-am",
+    _add(res, r.returncode == 0, "series/git-am",
             (r.stdout + r.stderr).strip()[-400:])
     if r.returncode:
         git(repo, "am", "--abort", check=False)
@@ -234,7 +241,7 @@ def check_series(res, build=True):
               open(os.path.join(treecfg.SRC, f), "rb").read()]
     managed = set(prepare_tree.load_manifest())
     missing = sorted(managed - set(files))
-    res.add(not differ and not missing, "series/top-equals-tested-tree",
+    _add(res, not differ and not missing, "series/top-equals-tested-tree",
             f"differ: {differ[:5]} missing from the series: {missing[:5]}")
     # 3. checkpatch on every patch, new files included
     cp = os.path.join(treecfg.SRC, "scripts", "checkpatch.pl")
@@ -245,7 +252,7 @@ def check_series(res, build=True):
                            text=True, env=env)
         bad = [ln for ln in r.stdout.splitlines()
                if re.search(r": (ERROR|WARNING|CHECK):", ln)]
-        res.add(not bad and r.returncode == 0,
+        _add(res, not bad and r.returncode == 0,
                 f"series/checkpatch/{os.path.basename(p)}",
                 "; ".join(bad)[:400] or r.stderr.strip()[-300:])
     if not build:
@@ -282,7 +289,7 @@ def check_series(res, build=True):
             out += r.stdout + r.stderr
         warnings = [ln for ln in out.splitlines()
                     if re.search(r"\b(warning|error):", ln)]
-        res.add(r.returncode == 0 and not warnings,
+        _add(res, r.returncode == 0 and not warnings,
                 f"series/builds/{name}",
                 "; ".join(warnings)[:400] or out.strip()[-400:])
 

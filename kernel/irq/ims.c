@@ -25,6 +25,7 @@
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/irq.h>
+#include <linux/irqdomain.h>
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
 #include <linux/mutex.h>
