@@ -5,6 +5,7 @@
 #
 #   make check          all tests (self-tests, lint, every machine variant)
 #   make run            build and boot the demo (vtd variant)
+#   make qemu           build the project's QEMU only (harness/qemu.sh)
 #   make lint           checkpatch, kernel-doc, W=1 + sparse only
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
@@ -26,20 +27,23 @@ GUEST_TIMEOUT ?= 900
 export CCACHE_BASEDIR := $(TOP)
 export CCACHE_NOHASHDIR := 1
 export CCACHE_SLOPPINESS := include_file_mtime,include_file_ctime,time_macros
-export CCACHE_MAXSIZE := 10G
 
 KMAKE := $(MAKE) -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc"
 GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--kunit-filter="$(KUNIT_FILTER)" --kunit-modules="$(KUNIT_MODULES)" \
 	--timeout=$(GUEST_TIMEOUT)
 
-.PHONY: all deps prepare config kernel initramfs check lint selftest guest \
-	run refresh-patch series series-check clean distclean
+.PHONY: all deps qemu prepare config kernel initramfs check lint selftest \
+	guest run refresh-patch series series-check clean distclean
 
 all: kernel initramfs
 
 deps:
 	@bash harness/deps.sh
+
+# Our QEMU: Debian 12's source package (pinned) + patches/qemu/series.
+qemu:
+	@bash harness/qemu.sh
 
 prepare: deps
 	@python3 harness/prepare_tree.py
@@ -53,11 +57,12 @@ kernel: config
 	@$(KMAKE) -j$(JOBS) bzImage modules > $(BUILD)/logs/kbuild.log 2>&1 || \
 		{ grep -E 'error|Error' $(BUILD)/logs/kbuild.log | head -40; \
 		  echo "kernel: build failed, see build/logs/kbuild.log"; exit 1; }
+	@python3 harness/buildlog.py $(BUILD)/logs/kbuild.log $(OBJ)/.ims-kbuild-warnings.json
 
-initramfs: kernel
+initramfs: kernel qemu
 	@bash harness/mkinitramfs.sh
 
-check: initramfs
+check: initramfs qemu
 	@python3 harness/check.py $(GUEST_ARGS)
 
 selftest:
@@ -66,10 +71,10 @@ selftest:
 lint: kernel
 	@python3 harness/check.py --stage lint
 
-guest: initramfs
+guest: initramfs qemu
 	@python3 harness/check.py --stage guest $(GUEST_ARGS)
 
-run: initramfs
+run: initramfs qemu
 	@python3 harness/demo.py --edu=$(EDU)
 
 series: prepare

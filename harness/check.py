@@ -213,7 +213,16 @@ def main():
         import selftest
         selftest.run(res)
     if "lint" in stages:
+        import buildlog
         import lint
+        # Warnings of the kernel build (recorded by make kernel)
+        state = os.path.join(treecfg.OBJ, ".ims-kbuild-warnings.json")
+        if not os.path.exists(state):
+            res.add("FAIL", "build/warnings", "no record of the kernel "
+                    "build's warnings: run make kernel")
+        else:
+            for x in buildlog.results(buildlog.record(os.devnull, state)):
+                res.add(*x)
         lint.lint(res)
     if "matrix" in stages:
         import matrix

@@ -66,7 +66,14 @@ def fragment(name):
     if m["frag"] is None:
         return open(os.path.join(CONFIGS, "ims.config")).read()
     text = open(os.path.join(CONFIGS, "matrix", m["frag"])).read()
-    return (x86_base() + "\n" + text) if m["base"] else text
+    if not m["base"]:
+        return text
+    # The fragment overrides base lines of the same symbol
+    mine = set(re.findall(r"^(CONFIG_\w+)=", text, re.M))
+    base = [ln for ln in x86_base().splitlines(True)
+            if not re.match(r"^(CONFIG_\w+)=", ln) or
+            re.match(r"^(CONFIG_\w+)=", ln).group(1) not in mine]
+    return "".join(base) + "\n" + text
 
 
 def config_problems(frag, config):

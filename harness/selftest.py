@@ -446,6 +446,44 @@ def lint_tests(report):
 
 # --------------------------------------------------------------------------
 
+def build_tests(report):
+    """Warnings of incremental kernel builds, and the build matrix."""
+    import buildlog
+    import matrix
+    log = ("  CC      kernel/irq/ims.o\n"
+           "../src/kernel/irq/ims.c:12:3: warning: unused variable 'x'\n"
+           "  CC [M]  samples/ims/ims-edu.o\n"
+           "  LD      vmlinux.o\n"
+           "vmlinux.o: warning: objtool: f+0x1: call without frame pointer\n"
+           "  MODPOST Module.symvers\n"
+           "WARNING: modpost: missing MODULE_DESCRIPTION() in x.o\n")
+    st = buildlog.update({}, log)
+    report("build/warnings-recorded-per-step",
+           sorted(st) == ["kernel/irq/ims", "modpost", "vmlinux"] and
+           all(s == "FAIL" for s, _, _ in buildlog.results(st)), str(st))
+    # An incremental build that does not recompile ims.o keeps its warning
+    st2 = buildlog.update(st, "  CC      kernel/irq/other.o\n")
+    report("build/warning-survives-incremental-build",
+           "kernel/irq/ims" in st2, str(st2))
+    st3 = buildlog.update(st, "  CC      kernel/irq/ims.o\n"
+                          "  MODPOST Module.symvers\n")
+    report("build/recompiled-clean-object-clears-its-warning",
+           sorted(st3) == ["vmlinux"], str(st3))
+    report("build/clean-build-passes", buildlog.results({}) ==
+           [("PASS", "build/no-warnings", "")])
+    frag = "CONFIG_PCI=y\nCONFIG_KUNIT=n\nCONFIG_SAMPLE_IMS_EDU=m\n"
+    cfg = "CONFIG_PCI=y\nCONFIG_KUNIT=y\n"
+    bad = matrix.config_problems(frag, cfg)
+    report("matrix/dropped-config-options-fail", len(bad) == 2, str(bad))
+    report("matrix/kept-config-passes",
+           not matrix.config_problems(frag, "CONFIG_PCI=y\n"
+                                      "CONFIG_SAMPLE_IMS_EDU=m\n"))
+    w = matrix.warnings_of("  CC kernel/irq/ims.o\n"
+                           "kernel/irq/ims.c:3:1: error: x\n"
+                           "WARNING: modpost: y\nmake[2]: *** Error 2\n")
+    report("matrix/warnings-and-errors-found", len(w) == 2, str(w))
+
+
 def hung_guest_test(report):
     """A real hung "guest": a fake QEMU that prints and never exits must be
     killed at the timeout and reported by name."""
@@ -475,6 +513,7 @@ def run(res, update_golden=False):
     message_tests(report)
     manifest_tests(report)
     lint_tests(report)
+    build_tests(report)
     hung_guest_test(report)
     import selftest_tree
     selftest_tree.run(lambda name, ok: report(name, ok))
