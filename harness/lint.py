@@ -95,6 +95,17 @@ def build_results(name, output, rc, added=None):
     return out
 
 
+def header_results(name, output, added=None):
+    """W=1/sparse findings about a header, from the output of compiling
+    the objects that include it (pure)."""
+    msgs = only_added(list(dict.fromkeys(
+        ln for ln in output.splitlines()
+        if re.search(r"(warning|error):", ln) and
+        ln.startswith(name + ":"))), added)
+    out = [("FAIL", f"lint/W=1+sparse/{name}", m) for m in msgs]
+    return out or [("PASS", f"lint/W=1+sparse/{name}", "")]
+
+
 def htmldocs_results(d, output, rc, have_sphinx=True):
     """make htmldocs SPHINXDIRS=d output.  Without sphinx-build the kernel's
     Documentation/Makefile prints "SKIP Sphinx htmldocs target" and exits 0:
@@ -180,14 +191,41 @@ def lint(res, build_objects=True):
         elif f in files:
             res.add("SKIP", f"lint/W=1+sparse/{f}",
                     "not built by this configuration")
+    # W=1 and sparse in their own O= directory, so that the kernel's own
+    # objects keep their flags (no rebuild ping-pong) and every run really
+    # recompiles (and checks) our objects: their .o files are removed first.
+    lobj = os.path.join(treecfg.BUILD, "lint-obj")
+    os.makedirs(lobj, exist_ok=True)
+    cfg = read(os.path.join(treecfg.OBJ, ".config"))
+    if read(os.path.join(lobj, ".config")) != cfg:
+        with open(os.path.join(lobj, ".config"), "w") as f:
+            f.write(cfg)
+    subprocess.run(["make", "-s", "-C", src, f"O={lobj}", "ARCH=x86_64",
+                    "olddefconfig"], capture_output=True, text=True)
+    headers_text = []
     for f in objs:
+        try:
+            os.remove(os.path.join(lobj, f[:-2] + ".o"))
+        except FileNotFoundError:
+            pass
         r = subprocess.run(
-            ["make", "-s", "-C", src, f"O={treecfg.OBJ}", "ARCH=x86_64",
-             "W=1", "C=2", f[:-2] + ".o"], capture_output=True, text=True)
+            ["make", "-s", "-C", src, f"O={lobj}", "ARCH=x86_64",
+             "CC=ccache gcc", "W=1", "C=1", f[:-2] + ".o"],
+            capture_output=True, text=True)
         text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+        text = text.replace("../src/", "")
         for x in build_results(f, text, r.returncode,
                                added_lines(f) if f in patched else None):
             res.add(*x)
+        headers_text.append(text)
+    # Warnings in the headers the series adds or patches count too (on
+    # the lines the patches add, for upstream headers)
+    text = "\n".join(dict.fromkeys("\n".join(headers_text).splitlines()))
+    for h in sorted(set(files + patched)):
+        if h.endswith(".h"):
+            for x in header_results(h, text,
+                                    added_lines(h) if h in patched else None):
+                res.add(*x)
 
 
 def docs(res):

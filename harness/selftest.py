@@ -446,6 +446,22 @@ def lint_tests(report):
 
 # --------------------------------------------------------------------------
 
+def header_lint_tests(report):
+    import lint
+    out = ("include/linux/msi.h:450:9: warning: bad thing\n"
+           "include/linux/msi.h:12:1: warning: upstream's own\n"
+           "include/linux/irq_ims.h:3:1: error: ours\n")
+    r = lint.header_results("include/linux/msi.h", out, added={450})
+    report("lint/header-warning-on-added-line-fails",
+           [s for s, _, _ in r] == ["FAIL"] and ":450:" in r[0][2], str(r))
+    r = lint.header_results("include/linux/irq_ims.h", out)
+    report("lint/own-header-warning-fails", [s for s, _, _ in r] == ["FAIL"],
+           str(r))
+    r = lint.header_results("include/linux/pci.h", out, added={1})
+    report("lint/clean-header-passes", r == [
+        ("PASS", "lint/W=1+sparse/include/linux/pci.h", "")], str(r))
+
+
 def build_tests(report):
     """Warnings of incremental kernel builds, and the build matrix."""
     import buildlog
@@ -514,6 +530,7 @@ def run(res, update_golden=False):
     manifest_tests(report)
     lint_tests(report)
     build_tests(report)
+    header_lint_tests(report)
     hung_guest_test(report)
     import selftest_tree
     selftest_tree.run(lambda name, ok: report(name, ok))
