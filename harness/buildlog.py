@@ -16,7 +16,7 @@ import sys
 # "  CC      kernel/irq/ims.o", "  CC [M]  samples/ims/ims-edu.o",
 # "  LD      vmlinux.o", "  MODPOST Module.symvers"
 STEP = re.compile(r"^\s{2}([A-Z0-9_]+)(?: \[M\])?\s+(\S+)\s*$")
-WARN = re.compile(r"\b(warning|error|WARNING|ERROR)\b:?")
+WARN = re.compile(r"\b(warning|error|WARNING|ERROR):")
 
 
 def key_of_step(tool, target):

@@ -6,8 +6,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD:-$top/build}
-# The pinned kernel source. Bump KSRC_PKG/KSRC_VER here and in
-# harness/treecfg.py together, deliberately.
+# The pinned kernel source: the one place it is set (harness/treecfg.py
+# reads it from here). Bump it deliberately.
 KSRC_PKG=linux-source-7.3
 KSRC_VER=7.3.4-1~bpo13+1
 KSRC_SUITE=trixie-backports
@@ -48,9 +48,13 @@ echo "deps: fetching $KSRC_PKG=$KSRC_VER from Debian's $KSRC_SUITE (private apt 
 apt=$build/apt
 rm -rf "$apt" "$deb"
 mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$deb"
+# The machine's own Debian mirror (its debian.sources entry), else the CDN
+uri=$(sed -n 's/^URIs:[[:space:]]*\(http[^[:space:]]*\/debian\)\/\?[[:space:]]*$/\1/p' \
+	/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+uri=${uri:-http://deb.debian.org/debian}
 cat > "$apt/parts/ims-kernel.sources" <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: $KSRC_SUITE
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
@@ -58,11 +62,15 @@ SRC
 aptopts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt/parts"
 	 -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache"
 	 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-apt-get "${aptopts[@]}" update -qq >/dev/null
-if ! apt-cache "${aptopts[@]}" madison "$KSRC_PKG" | grep -q "| $KSRC_VER |"; then
+if ! apt-get "${aptopts[@]}" --error-on=any update -qq >/dev/null; then
+	echo "deps: cannot read Debian's $KSRC_SUITE index from $uri (network?)" >&2
+	exit 1
+fi
+offered=$(apt-cache "${aptopts[@]}" madison "$KSRC_PKG" || true)
+if ! grep -qF "| $KSRC_VER |" <<<"$offered"; then
 	echo "deps: $KSRC_PKG version $KSRC_VER is not offered by Debian's $KSRC_SUITE;" \
-	     "this project is pinned to it: bump KSRC_VER in harness/deps.sh and" \
-	     "KVER_PKG in harness/treecfg.py deliberately" >&2
+	     "this project is pinned to it: bump KSRC_VER in harness/deps.sh" \
+	     "deliberately" >&2
 	exit 1
 fi
 (cd "$apt" && apt-get "${aptopts[@]}" download -qq "$KSRC_PKG=$KSRC_VER" >/dev/null)

@@ -107,7 +107,7 @@ def warnings_of(output):
 
 def make_cmd(name, obj):
     m = MATRIX[name]
-    cmd = ["make", "-s", "-C", treecfg.SRC, f"O={obj}", f"ARCH={m['arch']}",
+    cmd = ["make", "-C", treecfg.SRC, f"O={obj}", f"ARCH={m['arch']}",
            f"-j{os.cpu_count() or 2}"]
     if m.get("cross"):
         cmd.append(f"CROSS_COMPILE={m['cross']}")
@@ -135,6 +135,8 @@ def build(res, name):
                 (r.stdout + r.stderr).strip()[-300:])
         return
     bad = config_problems(frag, open(os.path.join(obj, ".config")).read())
+    # Kconfig's own complaints (unmet dependencies, ...)
+    bad += [w for w in warnings_of(r.stdout + r.stderr)]
     res.add("FAIL" if bad else "PASS", f"matrix/{name}/config",
             "; ".join(bad)[:400])
     if bad:
@@ -144,7 +146,12 @@ def build(res, name):
     out = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
     with open(os.path.join(obj, "build.log"), "w") as f:
         f.write(out)
-    warns = warnings_of(out)
+    # Kept across incremental builds, as for the test kernel: a step that
+    # runs again replaces its warnings, one that does not keeps them
+    import buildlog
+    state = buildlog.record(os.path.join(obj, "build.log"),
+                            os.path.join(obj, ".ims-build-warnings.json"))
+    warns = [w for ws in state.values() for w in ws]
     if r.returncode or warns:
         res.add("FAIL", f"matrix/{name}/build",
                 "; ".join(warns)[:400] or out.strip()[-300:])

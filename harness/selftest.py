@@ -462,6 +462,19 @@ def header_lint_tests(report):
         ("PASS", "lint/W=1+sparse/include/linux/pci.h", "")], str(r))
 
 
+def series_tests(report):
+    import series
+    bad = ("diff --git a/MAINTAINERS b/MAINTAINERS\n--- a/MAINTAINERS\n"
+           "+++ b/MAINTAINERS\n@@ -1,3 +1,3 @@\n-IRQ SUBSYSTEM\n"
+           "+IRQ MSI INTERRUPT MESSAGE STORE (IMS)\n"
+           "diff --git a/kernel/irq/msi.c b/kernel/irq/msi.c\n-old line\n")
+    report("series/maintainers-removal-found",
+           series.maintainers_removals(bad) == ["IRQ SUBSYSTEM"])
+    good = bad.replace("-IRQ SUBSYSTEM\n", " IRQ SUBSYSTEM\n")
+    report("series/maintainers-insertion-passes",
+           series.maintainers_removals(good) == [])
+
+
 def build_tests(report):
     """Warnings of incremental kernel builds, and the build matrix."""
     import buildlog
@@ -531,6 +544,7 @@ def run(res, update_golden=False):
     lint_tests(report)
     build_tests(report)
     header_lint_tests(report)
+    series_tests(report)
     hung_guest_test(report)
     import selftest_tree
     selftest_tree.run(lambda name, ok: report(name, ok))

@@ -174,6 +174,17 @@ def make_series():
           f"{os.path.relpath(OUT, treecfg.TOP)}/")
 
 
+def maintainers_removals(patch):
+    """Lines a patch removes from MAINTAINERS (pure)."""
+    out, inside = [], False
+    for ln in patch.splitlines():
+        if ln.startswith("diff --git "):
+            inside = ln.endswith(" b/MAINTAINERS")
+        elif inside and ln.startswith("-") and not ln.startswith("---"):
+            out.append(ln[1:])
+    return out
+
+
 def series_patches():
     return sorted(os.path.join(OUT, f) for f in os.listdir(OUT)
                   if f.endswith(".patch") and "-0000-" not in f)
@@ -191,10 +202,13 @@ def prefix_src():
     series touches are replaced, never written in place."""
     src = os.path.join(DIR, "src")
     stamp = os.path.join(src, ".ims-series-src")
-    if not os.path.exists(stamp):
+    want = f"{treecfg.KVER_PKG}\n"
+    if not os.path.exists(stamp) or open(stamp).read() != want:
+        # A new pristine tree (a bumped pin) gets new links
         shutil.rmtree(src, ignore_errors=True)
         subprocess.run(["cp", "-al", treecfg.PRISTINE, src], check=True)
-        open(stamp, "w").close()
+        with open(stamp, "w") as f:
+            f.write(want)
     return src
 
 
@@ -243,6 +257,12 @@ def check_series(res, build=True):
     missing = sorted(managed - set(files))
     _add(res, not differ and not missing, "series/top-equals-tested-tree",
             f"differ: {differ[:5]} missing from the series: {missing[:5]}")
+    # MAINTAINERS: entries are added, never removed or rewritten
+    for p in patches:
+        removed = maintainers_removals(open(p, encoding="utf-8").read())
+        _add(res, not removed,
+             f"series/maintainers-only-added/{os.path.basename(p)}",
+             "removes MAINTAINERS lines: " + "; ".join(removed)[:300])
     # 3. checkpatch on every patch, new files included
     cp = os.path.join(treecfg.SRC, "scripts", "checkpatch.pl")
     env = dict(os.environ, GIT_DIR="/nonexistent-ims-checkpatch")
@@ -288,7 +308,14 @@ def check_series(res, build=True):
             r = run_make(obj, *BUILD_DIRS)
             out += r.stdout + r.stderr
         warnings = [ln for ln in out.splitlines()
-                    if re.search(r"\b(warning|error):", ln)]
+                    if re.search(r"\b(warning|error|WARNING|ERROR):", ln)]
+        if i == len(commits):
+            import matrix
+            bad = matrix.config_problems(
+                open(env["KCONFIG_ALLCONFIG"]).read(),
+                open(os.path.join(obj, ".config")).read())
+            _add(res, not bad, "series/builds/config-of-the-top",
+                 "; ".join(bad)[:400])
         _add(res, r.returncode == 0 and not warnings,
                 f"series/builds/{name}",
                 "; ".join(warnings)[:400] or out.strip()[-400:])

@@ -9,7 +9,16 @@ PRISTINE = os.path.join(BUILD, "pristine")
 SRC = os.path.join(BUILD, "src")
 OBJ = os.path.join(BUILD, "obj")
 PATCHES = os.path.join(TOP, "patches")
-KVER_PKG = "7.3.4-1~bpo13+1"
+
+
+def _pinned_version():
+    """KSRC_VER of harness/deps.sh: the kernel source pin is set there only."""
+    import re
+    text = open(os.path.join(TOP, "harness", "deps.sh")).read()
+    return re.search(r"^KSRC_VER=(\S+)$", text, re.M).group(1)
+
+
+KVER_PKG = _pinned_version()
 # harness/deps.sh fetches the package (linux-source-7.3) into build/deb
 TARBALL = os.path.join(BUILD, "deb", "usr", "src", "linux-source-7.3.tar.xz")
 

@@ -71,7 +71,12 @@ static bool ims_template_valid(struct device *dev, const struct msi_domain_templ
 {
 	enum irq_domain_bus_token token = dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
 							    DOMAIN_BUS_DEVICE_IMS;
-	const u32 need = MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS | MSI_FLAG_FREE_MSI_DESCS;
+	/*
+	 * The default domain ops supply msi_teardown, which removing the
+	 * domain calls unconditionally.
+	 */
+	const u32 need = MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS | MSI_FLAG_FREE_MSI_DESCS |
+			 MSI_FLAG_USE_DEF_DOM_OPS;
 
 	/*
 	 * The core manages the descriptors; the chip must mask and write
@@ -254,7 +259,8 @@ EXPORT_SYMBOL_GPL(__device_create_ims_domain);
  * @template:	Domain template with the device's irq chip. Its bus token must
  *		be %DOMAIN_BUS_PCI_DEVICE_IMS for a PCI device and
  *		%DOMAIN_BUS_DEVICE_IMS otherwise; its flags must contain
- *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS and %MSI_FLAG_FREE_MSI_DESCS;
+ *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, %MSI_FLAG_FREE_MSI_DESCS and
+ *		%MSI_FLAG_USE_DEF_DOM_OPS;
  *		the chip must provide irq_mask(), irq_unmask() and
  *		irq_write_msi_msg() and must not provide irq_set_affinity().
  *		Without msi_domain_ops::set_desc the slot index becomes the

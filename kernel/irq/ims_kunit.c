@@ -137,13 +137,15 @@ static void ims_test_exit(struct kunit *test)
 static struct pci_dev *edu_bind(struct kunit *test, bool full)
 {
 	struct ims_test_ctx *ctx = test->priv;
-	struct pci_dev *pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	struct pci_dev *pdev;
 
-	if (!pdev)
-		kunit_skip(test, "no edu device on this machine");
+	/* Outside the IMS test machines (no declared variant) there is no edu */
+	if (!*variant)
+		kunit_skip(test, "needs an IMS test machine (ims_kunit.variant=)");
+	pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no edu device on this machine");
 	ctx->pdev = pdev;
-	if (pdev->dev.driver)
-		kunit_skip(test, "edu device is bound to another driver");
+	KUNIT_ASSERT_NULL_MSG(test, pdev->dev.driver, "edu device is bound to another driver");
 	bound.target = pdev;
 	bound.full = full;
 	bound.probe_ret = -EPROBE_DEFER;
@@ -256,11 +258,71 @@ static void ims_policy_non_pci_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, device_ims_supported(dev), -EOPNOTSUPP);
 }
 
+static void ims_raw_mask(struct irq_data *d)
+{
+}
+
+static void ims_raw_write(struct irq_data *d, struct msi_msg *msg)
+{
+}
+
+/*
+ * The raw template interface checks what the core relies on before it asks
+ * the parent: each missing piece is -EINVAL on every machine, and a
+ * complete template gets the parent's answer.
+ */
+static void ims_policy_raw_template_checked(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_get(test);
+	const struct msi_domain_template good = {
+		.chip = {
+			.name			= "IMS-RAW",
+			.irq_mask		= ims_raw_mask,
+			.irq_unmask		= ims_raw_mask,
+			.irq_write_msi_msg	= ims_raw_write,
+		},
+		.info = {
+			.flags		= MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS |
+					  MSI_FLAG_FREE_MSI_DESCS |
+					  MSI_FLAG_USE_DEF_DOM_OPS |
+					  MSI_FLAG_USE_DEF_CHIP_OPS,
+			.bus_token	= DOMAIN_BUS_PCI_DEVICE_IMS,
+		},
+	};
+	struct msi_domain_template *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	*t = good;
+	t->info.flags &= ~MSI_FLAG_USE_DEF_DOM_OPS;	/* no msi_teardown */
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	*t = good;
+	t->info.flags &= ~MSI_FLAG_FREE_MSI_DESCS;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	*t = good;
+	t->info.bus_token = DOMAIN_BUS_DEVICE_IMS;	/* a PCI device */
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	*t = good;
+	t->chip.irq_mask = NULL;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	*t = good;
+	t->chip.irq_set_affinity = irq_chip_set_affinity_parent;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+
+	*t = good;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL),
+			accepting_parent() ? 0 : -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, has_ims_domain(&pdev->dev), accepting_parent());
+	device_remove_ims_domain(&pdev->dev);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+}
+
 static struct kunit_case ims_policy_cases[] = {
 	KUNIT_CASE(ims_policy_intel_decision),
 	KUNIT_CASE(ims_policy_amd_decision),
 	KUNIT_CASE(ims_policy_real_parent),
 	KUNIT_CASE(ims_policy_non_pci_refused),
+	KUNIT_CASE(ims_policy_raw_template_checked),
 	{}
 };
 
