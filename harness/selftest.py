@@ -462,6 +462,16 @@ def header_lint_tests(report):
         ("PASS", "lint/W=1+sparse/include/linux/pci.h", "")], str(r))
 
 
+def git_error_tests(report):
+    import treecfg
+    report("fresh-machine/git-missing-is-explained",
+           "git is missing" in treecfg.git_error(None, ""))
+    msg = treecfg.git_error(128, "fatal: detected dubious ownership in "
+                            "repository at '/x'\n")
+    report("fresh-machine/dubious-ownership-is-explained",
+           "safe.directory" in msg, msg)
+
+
 def series_tests(report):
     import series
     bad = ("diff --git a/MAINTAINERS b/MAINTAINERS\n--- a/MAINTAINERS\n"
@@ -545,6 +555,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    git_error_tests(report)
     hung_guest_test(report)
     import selftest_tree
     selftest_tree.run(lambda name, ok: report(name, ok))

@@ -27,14 +27,35 @@ KERNEL_DIRS = ("arch", "block", "drivers", "include", "kernel", "lib", "mm",
                "samples", "Documentation", "tools", "virt", "security")
 
 
+def git_error(rc, stderr):
+    """A clear message for the two ways git fails on a fresh machine (pure)."""
+    if rc is None:
+        return ("harness: git is missing; install it (make deps installs "
+                "it, or: apt-get install git)")
+    if "dubious ownership" in stderr:
+        return (f"harness: git refuses the repository {TOP}: it belongs to "
+                "another user (dubious ownership). Run as its owner, or "
+                f"trust it: git config --global --add safe.directory {TOP}")
+    return f"harness: git failed: {stderr.strip()}"
+
+
+def git_lines(args):
+    try:
+        r = subprocess.run(["git", "-C", TOP] + args, capture_output=True,
+                           text=True)
+    except FileNotFoundError:
+        raise SystemExit(git_error(None, ""))
+    if r.returncode:
+        raise SystemExit(git_error(r.returncode, r.stderr))
+    return r.stdout.split("\n")
+
+
 def overlay_files():
     """Repository files laid over the pristine tree (git's view, so build
     products and untracked editor files are ignored; untracked new files are
     included so that work in progress builds before its first commit)."""
-    out = subprocess.run(
-        ["git", "-C", TOP, "ls-files", "--cached", "--others",
-         "--exclude-standard", "--"] + list(KERNEL_DIRS),
-        capture_output=True, text=True, check=True).stdout.split("\n")
+    out = git_lines(["ls-files", "--cached", "--others",
+                     "--exclude-standard", "--"] + list(KERNEL_DIRS))
     return sorted(f for f in out
                   if f and os.path.isfile(os.path.join(TOP, f)))
 
