@@ -164,13 +164,29 @@ def make_series():
               f"{treecfg.KVER_PKG}); the series applies with git am to that "
               "tree.\n")
     git(repo, "config", "branch.ims.description", cover)
-    shutil.rmtree(OUT, ignore_errors=True)
-    git(repo, "format-patch", "-q", "--cover-letter",
-        "--to=linux-kernel@vger.kernel.org",
-        "--cover-from-description=subject", f"-v{VERSION}", "--no-signature",
-        "--zero-commit", "-o", OUT, f"{base}..ims")
+    # v1 is sent without a version tag, as upstream does
+    vers = [f"-v{VERSION}"] if VERSION > 1 else []
+
+    def format_patch(*extra):
+        shutil.rmtree(OUT, ignore_errors=True)
+        git(repo, "format-patch", "-q", "--cover-letter",
+            "--cover-from-description=subject", *vers, "--no-signature",
+            "--zero-commit", *extra, "-o", OUT, f"{base}..ims")
+
+    # Addressed to whom the kernel's own get_maintainer.pl names
+    format_patch()
+    gm = subprocess.run(
+        [os.path.join(treecfg.SRC, "scripts", "get_maintainer.pl"),
+         "--no-git", "--no-git-fallback", "--no-rolestats", "--separator",
+         "\n", *series_patches()], cwd=treecfg.SRC, capture_output=True,
+        text=True)
+    people = [a for a in gm.stdout.splitlines() if a.strip()]
+    lists = [a for a in people if "@vger." in a or "@lists." in a]
+    format_patch(*[f"--to={a}" for a in people if a not in lists],
+                 *[f"--cc={a}" for a in lists])
     n = len([f for f in os.listdir(OUT) if f.endswith(".patch")])
-    print(f"series: v{VERSION}, {n - 1} patches and a cover letter in "
+    print(f"series: v{VERSION}, {n - 1} patches and a cover letter "
+          f"(to {len(people)} maintainers and lists) in "
           f"{os.path.relpath(OUT, treecfg.TOP)}/")
 
 
@@ -187,7 +203,8 @@ def maintainers_removals(patch):
 
 def series_patches():
     return sorted(os.path.join(OUT, f) for f in os.listdir(OUT)
-                  if f.endswith(".patch") and "-0000-" not in f)
+                  if f.endswith(".patch") and not f.startswith("0000-") and
+                  "-0000-" not in f)
 
 
 def run_make(obj, *targets):
