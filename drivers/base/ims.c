@@ -15,6 +15,7 @@
 #include <linux/irqdomain.h>
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 
 #define IMS_DOMID	MSI_SECONDARY_DOMAIN
@@ -30,6 +31,13 @@ struct ims_devres {
 };
 
 static struct dentry *ims_debugfs_root;
+
+/*
+ * Serializes creation and removal of IMS domains, so that of two concurrent
+ * creators on one device the second sees the first one's domain (-EBUSY)
+ * instead of racing it into the MSI core. Creation is rare and may sleep.
+ */
+static DEFINE_MUTEX(ims_domain_lock);
 
 /**
  * device_ims_supported - Check whether a device may have an IMS domain
@@ -145,6 +153,7 @@ static void ims_devres_release(struct device *dev, void *res)
 {
 	struct ims_devres *dr = res;
 
+	guard(mutex)(&ims_domain_lock);
 	/* The debugfs reader takes the descriptor lock: remove it first */
 	debugfs_remove(dr->debugfs);
 	ims_free_all(dev);
@@ -229,6 +238,7 @@ int __device_create_ims_domain(struct device *dev,
 	if (ret)
 		return ret;
 
+	guard(mutex)(&ims_domain_lock);
 	scoped_guard(msi_descs_lock, dev)
 		exists = msi_get_device_domain(dev, IMS_DOMID);
 	if (exists)
@@ -276,7 +286,8 @@ EXPORT_SYMBOL_GPL(__device_create_ims_domain);
  * Context: Process context, may sleep.
  * Return: 0 on success; -EINVAL for an invalid template or size; -EOPNOTSUPP
  * if the MSI parent does not allow IMS for @dev (logged with the reason);
- * -EBUSY if @dev already has an IMS domain; -ENOMEM on allocation failure.
+ * -EBUSY if @dev already has an IMS domain, also for the second of two
+ * concurrent callers; -ENOMEM on allocation failure.
  */
 int device_create_ims_domain(struct device *dev,
 			     const struct msi_domain_template *template,

@@ -12,10 +12,12 @@
  */
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_ims.h>
+#include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
@@ -919,6 +921,71 @@ static void ims_alloc_create_twice(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 7, NULL, NULL).index, 7);
 }
 
+struct ims_race {
+	struct device		*dev;
+	const struct ims_table_info *info;
+	struct completion	go;
+	atomic_t		ready;
+	int			ret;
+};
+
+static int ims_race_creator(void *data)
+{
+	struct ims_race *r = data;
+
+	atomic_inc(&r->ready);
+	wait_for_completion(&r->go);
+	r->ret = ims_create_domain(r->dev, r->info);
+	return 0;
+}
+
+/*
+ * Two creators at once on CPUs 0 and 1: exactly one gets the domain, the
+ * other -EBUSY (not a WARN in the MSI core and -ENOMEM).
+ */
+static void ims_alloc_create_concurrently(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	int round, cpu, busy = 0;
+
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	for (round = 0; round < 50; round++) {
+		struct ims_race r[2] = { };
+		struct task_struct *t[2];
+
+		for (cpu = 0; cpu < 2; cpu++) {
+			r[cpu].dev = &pdev->dev;
+			r[cpu].info = &info;
+			init_completion(&r[cpu].go);
+			t[cpu] = kthread_create(ims_race_creator, &r[cpu], "ims-race/%d", cpu);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(t[cpu]));
+			kthread_bind(t[cpu], cpu);
+			get_task_struct(t[cpu]);
+			wake_up_process(t[cpu]);
+		}
+		while (atomic_read(&r[0].ready) + atomic_read(&r[1].ready) < 2)
+			cpu_relax();
+		complete(&r[0].go);
+		complete(&r[1].go);
+		for (cpu = 0; cpu < 2; cpu++) {
+			kthread_stop(t[cpu]);
+			put_task_struct(t[cpu]);
+		}
+		KUNIT_EXPECT_TRUE_MSG(test, (r[0].ret == 0 && r[1].ret == -EBUSY) ||
+				      (r[0].ret == -EBUSY && r[1].ret == 0),
+				      "round %d: %d and %d", round, r[0].ret, r[1].ret);
+		busy += r[0].ret == -EBUSY || r[1].ret == -EBUSY;
+		KUNIT_EXPECT_TRUE(test, has_ims_domain(&pdev->dev));
+		device_remove_ims_domain(&pdev->dev);
+	}
+	KUNIT_EXPECT_EQ(test, busy, 50);
+}
+
 /* Removing the domain with live vectors (one with a handler) frees them */
 static void ims_alloc_remove_live(struct kunit *test)
 {
@@ -1026,6 +1093,7 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_free_all),
 	KUNIT_CASE(ims_alloc_no_domain),
 	KUNIT_CASE(ims_alloc_create_twice),
+	KUNIT_CASE(ims_alloc_create_concurrently),
 	KUNIT_CASE(ims_alloc_remove_live),
 	KUNIT_CASE(ims_alloc_devres_and_msi),
 	{}
