@@ -52,6 +52,8 @@ REPORTS = [
         r"\bINFO: rcu_\w+ (self-detected stall|detected (expedited )?"
         r"stalls?)\b.*")),
     ("hung task", re.compile(r"\bINFO: task .* blocked for more than.*")),
+    # A driver or core bug that dumps a stack without WARN()
+    ("sysfs", re.compile(r"\bsysfs: cannot create duplicate filename .*")),
 ]
 
 

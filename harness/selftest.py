@@ -271,6 +271,10 @@ def message_tests(report):
                                "[    1.1] rcu: RCU lockdep checking is "
                                "enabled.\n")
     report("report-patterns-need-word-boundaries", not rs, str(rs))
+    rs = guestlog.scan_console("vtd", "[    9.8] sysfs: cannot create "
+                               "duplicate filename '/devices/x/msi_irqs'\n")
+    report("sysfs-duplicate-is-a-report",
+           [n for _, n, _ in rs] == ["vtd/log/sysfs"], str(rs))
 
 
 # --------------------------------------------------------------------------

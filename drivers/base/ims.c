@@ -232,13 +232,14 @@ int __device_create_ims_domain(struct device *dev,
 	/*
 	 * Set up the device's MSI data before the devres entry is added, so
 	 * that the entry is released (and the domain removed) before the MSI
-	 * data goes away on driver unbind.
+	 * data goes away on driver unbind. Under the lock: two first creators
+	 * would both set it up (and collide on its sysfs group).
 	 */
+	guard(mutex)(&ims_domain_lock);
 	ret = msi_setup_device_data(dev);
 	if (ret)
 		return ret;
 
-	guard(mutex)(&ims_domain_lock);
 	scoped_guard(msi_descs_lock, dev)
 		exists = msi_get_device_domain(dev, IMS_DOMID);
 	if (exists)
