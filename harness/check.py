@@ -128,12 +128,7 @@ def run_qemu(cmd, logdir, timeout):
             return True, None
 
 
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
+read = treecfg.read_text
 
 
 def run_variant(res, variant, opts, sel, qemu="qemu-system-x86_64"):

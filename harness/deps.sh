@@ -19,23 +19,9 @@ pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       gcc-aarch64-linux-gnu clang-19
       debian-archive-keyring ca-certificates)
 
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-# Wait for another apt/dpkg instead of failing on its lock.
-APT_LOCK=(-o DPkg::Lock::Timeout=600)
-
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} -ne 0 ]; then
-	echo "deps: installing ${missing[*]}"
-	$SUDO apt-get "${APT_LOCK[@]}" update -qq >/dev/null
-	$SUDO apt-get "${APT_LOCK[@]}" install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null
-fi
+# shellcheck source=harness/pkgs.sh
+. "$(dirname "$0")/pkgs.sh"
+PKGS_WHO=deps ensure_pkgs "${pkgs[@]}"
 
 # --- the kernel source package, fetched privately --------------------------
 deb=$build/deb

@@ -14,12 +14,7 @@ import subprocess
 import treecfg
 
 
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
+read = treecfg.read_text
 
 
 # --------------------------------------------------------------------------
@@ -249,12 +244,7 @@ def docs(res):
 
 
 def patched_sources():
-    import prepare_tree
-    files = set()
-    for p in treecfg.series():
-        files.update(prepare_tree.patch_files(
-            os.path.join(treecfg.PATCHES, p)))
-    return sorted(files)
+    return treecfg.touched_by_patches()
 
 
 def added_lines(rel):

@@ -346,12 +346,7 @@ def update(variants, logs, where=EXPECTED, out=sys.stdout):
     return refused
 
 
-def read_text(p):
-    try:
-        with open(p, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
+read_text = treecfg.read_text
 
 
 def main(argv=None):

@@ -37,21 +37,9 @@ pkgs=(dpkg-dev xz-utils patch rsync gcc make ninja-build meson pkg-config
       python3 ccache libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
       seabios ipxe-qemu qemu-system-data debian-archive-keyring)
 
-SUDO=
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-APT_LOCK=(-o DPkg::Lock::Timeout=600)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} -ne 0 ]; then
-	echo "qemu: installing ${missing[*]}"
-	$SUDO apt-get "${APT_LOCK[@]}" update -qq >/dev/null
-	$SUDO apt-get "${APT_LOCK[@]}" install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null 2> >(grep -v '^debconf: ' >&2)
-fi
+# shellcheck source=harness/pkgs.sh
+. "$(dirname "$0")/pkgs.sh"
+PKGS_WHO=qemu ensure_pkgs "${pkgs[@]}"
 
 mkdir -p "$qdir" "$logs"
 # The log of the last run that did something.

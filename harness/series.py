@@ -104,11 +104,7 @@ def check_assignment():
 
 
 def touched_files():
-    files = set()
-    for name in treecfg.series():
-        files.update(prepare_tree.patch_files(
-            os.path.join(treecfg.PATCHES, name)))
-    return sorted(files)
+    return treecfg.touched_by_patches()
 
 
 def base_repo(repo):

@@ -27,6 +27,24 @@ KERNEL_DIRS = ("arch", "block", "drivers", "include", "kernel", "lib", "mm",
                "samples", "Documentation", "tools", "virt", "security")
 
 
+def read_text(path):
+    """A file's text, or "" when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def touched_by_patches():
+    """The upstream files patches/series touches."""
+    import prepare_tree
+    files = set()
+    for name in series():
+        files.update(prepare_tree.patch_files(os.path.join(PATCHES, name)))
+    return sorted(files)
+
+
 def git_error(rc, stderr):
     """A clear message for the two ways git fails on a fresh machine (pure)."""
     if rc is None:
