@@ -512,6 +512,16 @@ def build_tests(report):
                           "  MODPOST Module.symvers\n")
     report("build/recompiled-clean-object-clears-its-warning",
            sorted(st3) == ["vmlinux"], str(st3))
+    # A warning in a header belongs to the file that included it: cleared
+    # when that file compiles cleanly again
+    hdr = ("  CC      kernel/irq/ims.o\n"
+           "In file included from ../src/kernel/irq/ims.c:44:\n"
+           "../src/kernel/irq/ims.c: In function 'ims_info_valid':\n"
+           "../src/include/linux/overflow.h:154:9: warning: ignoring return\n")
+    st4 = buildlog.update({}, hdr)
+    st5 = buildlog.update(st4, "  CC      kernel/irq/ims.o\n")
+    report("build/header-warning-cleared-with-its-includer",
+           sorted(st4) == ["kernel/irq/ims"] and st5 == {}, f"{st4} {st5}")
     report("build/clean-build-passes", buildlog.results({}) ==
            [("PASS", "build/no-warnings", "")])
     frag = "CONFIG_PCI=y\nCONFIG_KUNIT=n\nCONFIG_SAMPLE_IMS_EDU=m\n"
