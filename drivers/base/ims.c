@@ -25,7 +25,6 @@
  * device_remove_ims_domain() or when the driver is unbound.
  */
 struct ims_devres {
-	void		(*restored)(void *data);
 	void		(*teardown)(void *data);
 	void		*data;
 	struct dentry	*debugfs;
@@ -68,7 +67,8 @@ static bool ims_bus_refuses(struct device *dev)
 		if (dev->bus == policy->bus)
 			return policy->supported(dev) != 0;
 	}
-	return false;
+	/* Fail closed: a PCI device is only allowed by PCI's own policy */
+	return dev_is_pci(dev);
 }
 
 /**
@@ -242,14 +242,12 @@ static int ims_slots_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(ims_slots);
 
 /**
- * __device_create_ims_domain - Create the IMS domain of a device, with hooks
+ * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
  * @dev:	The device
  * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
  *		for a PCI device and %DOMAIN_BUS_DEVICE_IMS otherwise
  * @hwsize:	Number of slots, 0 for unbounded software indices
  * @data:	Stored as the domain's data and as the irq chip data
- * @restored:	Optional: called with @data at the end of device_ims_restore(),
- *		with no IMS, MSI or irq lock held
  * @teardown:	Optional: called with @data after the domain is gone
  *
  * The variant of device_create_ims_domain() for domain builders (the IMS
@@ -262,7 +260,6 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
 int __device_create_ims_domain(struct device *dev,
 			       const struct msi_domain_template *template,
 			       unsigned int hwsize, void *data,
-			       void (*restored)(void *data),
 			       void (*teardown)(void *data))
 {
 	struct msi_domain_template tmpl;
@@ -305,7 +302,6 @@ int __device_create_ims_domain(struct device *dev,
 		return -ENOMEM;
 	}
 
-	dr->restored = restored;
 	dr->teardown = teardown;
 	dr->data = data;
 	if (ims_debugfs_root)
@@ -348,7 +344,7 @@ int device_create_ims_domain(struct device *dev,
 			     const struct msi_domain_template *template,
 			     unsigned int hwsize, void *data)
 {
-	return __device_create_ims_domain(dev, template, hwsize, data, NULL, NULL);
+	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
 }
 EXPORT_SYMBOL_GPL(device_create_ims_domain);
 
@@ -464,15 +460,14 @@ int device_ims_free_irq(struct device *dev, unsigned int index)
 	info = domain->host_data;
 	if (index >= info->hwsize)
 		return -ERANGE;
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-		if (desc->msi_index != index)
-			continue;
-		if (irq_has_action(desc->irq))
-			return -EBUSY;
-		msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
-		return 0;
-	}
-	return -ENOENT;
+	/* A direct lookup: freeing stays O(1) in a domain with many vectors */
+	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	if (!desc || !desc->irq)
+		return -ENOENT;
+	if (irq_has_action(desc->irq))
+		return -EBUSY;
+	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(device_ims_free_irq);
 
@@ -495,19 +490,23 @@ EXPORT_SYMBOL_GPL(device_ims_free_all_irqs);
 /*
  * Rewrite one vector's entry from the kernel's state, as genirq would, but
  * without the bus lock callbacks: those may call into the driver, which
- * must not happen under the MSI descriptor lock.
+ * the reset and resume paths must not. The message of an active vector is
+ * composed by the parent again, so a raw chip need not cache it.
  */
 static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
 {
 	struct irq_data *d = irq_domain_get_irq_data(domain, desc->irq);
 	struct irq_desc *irqd = irq_to_desc(desc->irq);
+	struct msi_msg msg = { };
 	unsigned long flags;
 
 	if (!d || !irqd)
 		return;
 	raw_spin_lock_irqsave(&irqd->lock, flags);
+	if (irqd_is_activated(d))
+		irq_chip_compose_msi_msg(d, &msg);
 	d->chip->irq_mask(d);
-	d->chip->irq_write_msi_msg(d, &desc->msg);
+	d->chip->irq_write_msi_msg(d, &msg);
 	if (!irqd_irq_masked(d))
 		d->chip->irq_unmask(d);
 	raw_spin_unlock_irqrestore(&irqd->lock, flags);
@@ -519,42 +518,35 @@ static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
  *
  * A function level reset, AER recovery or a return from D3cold leaves the
  * device's message store in its reset state. This rewrites every allocated
- * entry from what the kernel keeps, as the PCI core does for MSI-X: the
- * entry is masked (which re-establishes its control word, including the
- * cookie's PASID for table library domains), its cached message is written
- * (the message of the last activation; none for a vector that was never
- * requested), and it is unmasked again unless the interrupt is masked or
- * disabled. The irq chip's irq_mask(), irq_write_msi_msg() and irq_unmask()
- * do this; its bus lock callbacks are not called. Table library domains
- * with a sync callback then report every allocated entry through it, with
- * no IMS, MSI or irq lock held.
+ * entry, as the PCI core does for MSI-X: the entry is masked (which
+ * re-establishes its control word, including the cookie's PASID for table
+ * library domains), the message of an active vector is written (none for a
+ * vector that was never requested), and the entry is unmasked again unless
+ * the interrupt is masked or disabled. Only the irq chip's irq_mask(),
+ * irq_write_msi_msg() and irq_unmask() are called, in atomic context; no
+ * driver callback that may sleep. A table library domain with a sync
+ * callback is reported to the device by its driver, with ims_sync_all()
+ * from the driver's own reset_done() or resume() callback.
  *
  * PCI devices get this from pci_restore_state(); other buses call it from
  * their reset path. Nothing happens if @dev has no IMS domain.
  *
- * Context: Process context, may sleep. Not concurrently with the removal
- * of the device's IMS domain (the reset paths hold the device lock, which
- * unbinding the driver needs), and not with locks held which the table's
- * sync callback takes.
+ * Context: Process context, may sleep (takes the device's MSI descriptor
+ * lock).
  */
 void device_ims_restore(struct device *dev)
 {
 	struct irq_domain *domain;
-	struct ims_devres *dr;
 	struct msi_desc *desc;
 
 	if (!dev->msi.data)
 		return;
-	scoped_guard(msi_descs_lock, dev) {
-		domain = msi_get_device_domain(dev, IMS_DOMID);
-		if (!domain)
-			return;
-		msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
-			ims_restore_vector(domain, desc);
-	}
-	dr = devres_find(dev, ims_devres_release, NULL, NULL);
-	if (dr && dr->restored)
-		dr->restored(dr->data);
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return;
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		ims_restore_vector(domain, desc);
 }
 EXPORT_SYMBOL_GPL(device_ims_restore);
 

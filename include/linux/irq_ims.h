@@ -104,9 +104,11 @@ struct ims_table_info;
  * @release_slot:	Optional: called when the vector of @slot is freed.
  *
  * @check_cookie, @init_slot and @release_slot are called in process context
- * inside the MSI core's allocation and free paths, with the device's MSI
- * descriptor lock and the irq domain mutex held: they may sleep, but must
- * not call the IMS, MSI or irq interfaces, nor wait for anything that does.
+ * with the device's MSI descriptor lock held; inside the MSI core's
+ * allocation and free paths (@init_slot, @release_slot and the second
+ * @check_cookie call) also with the irq domain mutex held. They may sleep,
+ * but must not call the IMS, MSI or irq interfaces, nor wait for anything
+ * that does.
  * After a reset device_ims_restore() rewrites an entry through @set_mask
  * (masked), @write_msg and @set_mask (unmasked), so those two must
  * re-establish everything the entry needs, the cookie included.
@@ -141,7 +143,8 @@ struct ims_table_ops {
  * @format:	Layout of a slot (%IMS_STORAGE_MMIO and %IMS_STORAGE_MEMORY)
  * @mmio:	%IMS_STORAGE_MMIO: address of slot 0
  * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array (slot
- *		words are little-endian, like MMIO ones), or NULL when
+ *		words are little-endian unless the format says big-endian,
+ *		like MMIO ones), or NULL when
  *		every entry has its own slot whose address is the entry's
  *		cookie (&msi_instance_cookie.ptr), e.g. a queue context
  * @sync:	%IMS_STORAGE_MEMORY and %IMS_STORAGE_CUSTOM, optional: tell
@@ -150,15 +153,16 @@ struct ims_table_ops {
  *		genirq releases the irq bus lock of a live vector, i.e. after
  *		request_irq(), free_irq(), disable_irq(), enable_irq() and the
  *		like (disable_irq() masks at once for such tables), and by
- *		device_ims_restore() for every allocated entry after a
- *		reset. It is not called for mask
+ *		ims_sync_all() (after device_ims_restore()) and
+ *		ims_set_cookie(). It is not called for mask
  *		changes the flow handler makes in hard interrupt context, for
  *		affinity changes (the remapping entry changes, not the stored
  *		message), for CPU hotplug or suspend_device_irqs()/resume, nor
  *		inside vector allocation and free: an entry set up or released
  *		there is masked, and the next request_irq() reports it. Calls for
  *		one table are serialized; no IMS, MSI or irq domain lock is
- *		held. @sync may take the driver's locks, as long
+ *		held (genirq's per-interrupt request mutex is, during
+ *		request_irq() and free_irq()). @sync may take the driver's locks, as long
  *		as the driver never holds those while calling the functions
  *		above on an IMS vector. Tables with @sync must not be disabled
  *		or enabled from atomic context (no disable_irq_nosync() from
@@ -221,7 +225,6 @@ int device_create_ims_domain(struct device *dev,
 int __device_create_ims_domain(struct device *dev,
 			       const struct msi_domain_template *template,
 			       unsigned int hwsize, void *data,
-			       void (*restored)(void *data),
 			       void (*teardown)(void *data));
 void device_remove_ims_domain(struct device *dev);
 struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
@@ -237,6 +240,7 @@ void device_ims_restore(struct device *dev);
 int ims_create_domain(struct device *dev, const struct ims_table_info *info);
 int ims_set_cookie(struct device *dev, unsigned int index,
 		   const union msi_instance_cookie *cookie);
+int ims_sync_all(struct device *dev);
 #else
 static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
 
@@ -255,7 +259,6 @@ static inline int device_create_ims_domain(struct device *dev,
 static inline int __device_create_ims_domain(struct device *dev,
 					     const struct msi_domain_template *template,
 					     unsigned int hwsize, void *data,
-					     void (*restored)(void *data),
 					     void (*teardown)(void *data))
 {
 	return -EOPNOTSUPP;
@@ -293,6 +296,11 @@ static inline int ims_create_domain(struct device *dev, const struct ims_table_i
 
 static inline int ims_set_cookie(struct device *dev, unsigned int index,
 				 const union msi_instance_cookie *cookie)
+{
+	return -ENODEV;
+}
+
+static inline int ims_sync_all(struct device *dev)
 {
 	return -ENODEV;
 }

@@ -79,12 +79,11 @@ static inline bool ims_per_entry_slots(const struct ims_table_info *info)
 	return info->storage == IMS_STORAGE_MEMORY && !info->mem;
 }
 
-/* The cached control word of an allocated entry (MMIO and memory storage) */
-static inline u32 ims_cached_ctrl(const struct msi_desc *desc)
-{
-	return lower_32_bits(desc->data.dcookie.value);
-}
-
+/*
+ * The control word of an allocated MMIO entry is cached in its descriptor,
+ * so that mask and unmask never read the device. Memory slots are read:
+ * that costs nothing, and the driver may update its own bits there.
+ */
 static inline void ims_cache_ctrl(struct msi_desc *desc, u32 ctrl)
 {
 	desc->data.dcookie.value = ctrl;
@@ -112,6 +111,14 @@ static u32 ims_read(struct ims_table *t, unsigned int slot,
 	if (t->info.format.big_endian)
 		return be32_to_cpu(READ_ONCE(*(__be32 *)mem));
 	return le32_to_cpu(READ_ONCE(*(__le32 *)mem));
+}
+
+/* The current control word of an allocated entry */
+static u32 ims_ctrl(struct ims_table *t, const struct msi_desc *desc)
+{
+	if (t->info.storage == IMS_STORAGE_MMIO)
+		return lower_32_bits(desc->data.dcookie.value);
+	return ims_read(t, desc->msi_index, &desc->data.icookie, t->info.format.ctrl);
 }
 
 static void ims_write(struct ims_table *t, unsigned int slot,
@@ -185,7 +192,7 @@ static void ims_set_masked(struct ims_table *t, struct msi_desc *desc, bool mask
 		t->info.ops->set_mask(&t->info, slot, c, masked);
 		return;
 	}
-	ctrl = ims_ctrl_set_mask(f, ims_cached_ctrl(desc), masked);
+	ctrl = ims_ctrl_set_mask(f, ims_ctrl(t, desc), masked);
 	ims_cache_ctrl(desc, ctrl);
 	/* Unmask only after the message writes are visible */
 	if (!masked && t->info.storage == IMS_STORAGE_MEMORY)
@@ -227,7 +234,7 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	}
 
 	/* Never let the device see a half written message: mask around it */
-	ctrl = ims_cached_ctrl(desc);
+	ctrl = ims_ctrl(t, desc);
 	unmasked = !ims_ctrl_masked(f, ctrl);
 	if (unmasked) {
 		ims_write(t, slot, c, f->ctrl, ims_ctrl_set_mask(f, ctrl, true));
@@ -266,6 +273,7 @@ static void ims_irq_bus_sync_unlock(struct irq_data *d)
 	 */
 	if (!desc)
 		return;
+	might_sleep();
 	guard(mutex)(&t->sync_lock);
 	t->info.sync(&t->info, desc->msi_index);
 }
@@ -307,7 +315,7 @@ static int ims_validate_cookie(struct irq_domain *domain, unsigned int index,
 /*
  * Put the slot of @desc into its idle state: masked, with the PASID of
  * @ctrl_cookie (or none) encoded, and no message. The control word bits the
- * format does not own are read once here and kept from then on.
+ * format does not own are kept (for MMIO: as read here, from then on).
  */
 static void ims_reset_slot(struct ims_table *t, struct msi_desc *desc,
 			   const union msi_instance_cookie *ctrl_cookie)
@@ -335,6 +343,16 @@ static int ims_init_slot(struct ims_table *t, struct msi_desc *desc)
 	unsigned int slot = desc->msi_index;
 	int ret;
 
+	/*
+	 * check_cookie() saw MSI_ANY_INDEX when the caller let the core
+	 * choose the slot: ask again now that the slot is known. Nothing is
+	 * set up for the slot before that.
+	 */
+	if (t->info.storage == IMS_STORAGE_CUSTOM && ops->check_cookie) {
+		ret = ops->check_cookie(&t->info, slot, c);
+		if (ret)
+			return ret;
+	}
 	/* Not under a lock sync runs under: xa_store() has its own */
 	if (t->info.sync) {
 		ret = xa_err(xa_store(&t->slots, slot, xa_mk_value(slot), GFP_KERNEL));
@@ -344,15 +362,6 @@ static int ims_init_slot(struct ims_table *t, struct msi_desc *desc)
 	if (t->info.storage != IMS_STORAGE_CUSTOM) {
 		ims_reset_slot(t, desc, c);
 		return 0;
-	}
-	/*
-	 * check_cookie() saw MSI_ANY_INDEX when the caller let the core
-	 * choose the slot: ask again now that the slot is known.
-	 */
-	if (ops->check_cookie) {
-		ret = ops->check_cookie(&t->info, slot, c);
-		if (ret)
-			return ret;
 	}
 	if (ops->init_slot)
 		ops->init_slot(&t->info, slot, c);
@@ -378,8 +387,15 @@ static int ims_msi_init(struct irq_domain *domain, struct msi_domain_info *info,
 
 	if (ret)
 		return ret;
-	if (info->handler && info->handler_name)
+	if (info->handler && info->handler_name) {
 		__irq_set_handler(virq, info->handler, 0, info->handler_name);
+		if (info->handler_data)
+			irq_set_handler_data(virq, info->handler_data);
+	}
+	/*
+	 * Freeing relies on the reverse: irq_domain_remove_irq() clears the
+	 * chip before irq_domain_free_irqs_top() resets the handler.
+	 */
 	irq_domain_set_hwirq_and_chip(domain, virq, hwirq, info->chip, info->chip_data);
 	return 0;
 }
@@ -468,23 +484,6 @@ static bool ims_info_valid(const struct ims_table_info *info)
 	}
 }
 
-/*
- * After device_ims_restore() rewrote the entries: tell the device about
- * each allocated slot. No IMS, MSI or irq lock is held here; a slot freed
- * meanwhile is masked, and reporting it again is harmless.
- */
-static void ims_table_restored(void *data)
-{
-	struct ims_table *t = data;
-	unsigned long slot;
-	void *entry;
-
-	xa_for_each(&t->slots, slot, entry) {
-		guard(mutex)(&t->sync_lock);
-		t->info.sync(&t->info, slot);
-	}
-}
-
 static void ims_table_free(void *data)
 {
 	struct ims_table *t = data;
@@ -562,9 +561,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 		tmpl.chip.irq_disable = ims_irq_mask;
 	}
 
-	ret = __device_create_ims_domain(dev, &tmpl, info->nr_slots, t,
-					 info->sync ? ims_table_restored : NULL,
-					 ims_table_free);
+	ret = __device_create_ims_domain(dev, &tmpl, info->nr_slots, t, ims_table_free);
 	if (ret)
 		ims_table_free(t);
 	return ret;
@@ -579,25 +576,69 @@ static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi
 	bool masked = irqd_irq_masked(d);
 	u32 ctrl;
 
-	if (t->info.storage == IMS_STORAGE_CUSTOM) {
-		/* The driver's callbacks re-establish the entry with the cookie */
-		ims_set_masked(t, desc, true);
-		desc->data.icookie = *cookie;
-		t->info.ops->write_msg(&t->info, desc->msi_index, cookie, &desc->msg);
-		if (!masked)
-			ims_set_masked(t, desc, false);
-		return;
-	}
 	/* Masked while the PASID changes, unmasked again as it was */
 	ims_set_masked(t, desc, true);
 	desc->data.icookie = *cookie;
-	ctrl = ims_ctrl_set_cookie(f, ims_cached_ctrl(desc), cookie);
-	ims_cache_ctrl(desc, ctrl);
+	ctrl = ims_ctrl_set_cookie(f, ims_ctrl(t, desc), cookie);
+	if (t->info.storage == IMS_STORAGE_MMIO)
+		ims_cache_ctrl(desc, ctrl);
 	ims_write(t, desc->msi_index, cookie, f->ctrl, ctrl);
 	ims_flush(t, desc->msi_index, cookie);
 	if (!masked)
 		ims_set_masked(t, desc, false);
 }
+
+/* Report every allocated slot of @t to the device */
+static void ims_sync_slots(struct ims_table *t)
+{
+	unsigned long slot;
+	void *entry;
+
+	xa_for_each(&t->slots, slot, entry) {
+		guard(mutex)(&t->sync_lock);
+		t->info.sync(&t->info, slot);
+	}
+}
+
+/* The library's table of @dev's IMS domain, or NULL */
+static struct ims_table *ims_dev_table(struct device *dev)
+{
+	struct irq_domain *domain;
+
+	if (!dev->msi.data)
+		return NULL;
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
+	if (!domain || ((struct msi_domain_info *)domain->host_data)->ops->msi_init !=
+		       ims_msi_init)
+		return NULL;
+	return ims_domain_table(domain);
+}
+
+/**
+ * ims_sync_all - Report every allocated entry of a table to the device
+ * @dev:	The device
+ *
+ * For tables with a sync callback: calls it for every allocated slot. A
+ * driver calls this after device_ims_restore() rewrote its entries (the
+ * PCI core does that in pci_restore_state()), from its own reset_done()
+ * or resume() callback, where the device can take the updates again.
+ *
+ * Context: Process context, may sleep. The caller owns the IMS domain (it
+ * is not removed concurrently) and holds no lock that sync takes.
+ * Return: 0, or -ENODEV if @dev has no IMS table library domain.
+ */
+int ims_sync_all(struct device *dev)
+{
+	struct ims_table *t = ims_dev_table(dev);
+
+	if (!t)
+		return -ENODEV;
+	if (t->info.sync)
+		ims_sync_slots(t);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ims_sync_all);
 
 /**
  * ims_set_cookie - Change the cookie of an allocated IMS entry
@@ -608,25 +649,26 @@ static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi
  * Rebinds an entry to another PASID (or to none) while its interrupt
  * number, its handler and its message stay: the entry is masked, the new
  * cookie encoded and the entry unmasked again unless the interrupt is
- * masked or disabled. Custom tables get the change through their
- * set_mask() and write_msg() callbacks. A table with sync reports the slot
- * afterwards. The cookie of a per entry memory slot is the slot's address
- * and cannot be changed.
+ * masked or disabled. A table with sync reports the slot afterwards. The
+ * cookie of a per entry memory slot is the slot's address and cannot be
+ * changed; custom tables have no callback to rebind an entry.
  *
- * Context: Process context, may sleep. Not with locks held which the
- * table's sync callback takes.
+ * Context: Process context, may sleep. The caller owns the IMS domain (it
+ * is not removed concurrently) and holds no lock that sync takes.
  * Return: 0 on success; -ENODEV if @dev has no IMS table library domain,
  * -ENOENT if no vector is allocated at @index, -EINVAL for a cookie the
- * table cannot encode or a per entry slot; nothing is changed on error.
+ * table cannot encode, -EOPNOTSUPP for per entry slots and custom tables;
+ * nothing is changed on error.
  */
 int ims_set_cookie(struct device *dev, unsigned int index,
 		   const union msi_instance_cookie *cookie)
 {
 	struct ims_table *t = NULL;
 	struct irq_domain *domain;
+	struct irq_desc *irqd;
 	struct msi_desc *desc;
 	unsigned long flags;
-	int ret = -ENOENT;
+	int ret;
 
 	if (!dev->msi.data)
 		return -ENODEV;
@@ -636,33 +678,25 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 			       ims_msi_init)
 			return -ENODEV;
 		t = ims_domain_table(domain);
-		if (ims_per_entry_slots(&t->info))
-			return -EINVAL;
+		if (ims_per_entry_slots(&t->info) || t->info.storage == IMS_STORAGE_CUSTOM)
+			return -EOPNOTSUPP;
 		ret = ims_validate_cookie(domain, index, cookie);
 		if (ret)
 			return ret;
-		ret = -ENOENT;
-		msi_domain_for_each_desc(desc, dev, MSI_SECONDARY_DOMAIN, MSI_DESC_ASSOCIATED) {
-			struct irq_data *d;
-			struct irq_desc *irqd;
-
-			if (desc->msi_index != index)
-				continue;
-			d = irq_domain_get_irq_data(domain, desc->irq);
-			irqd = irq_to_desc(desc->irq);
-			raw_spin_lock_irqsave(&irqd->lock, flags);
-			ims_recode_entry(t, d, desc, cookie);
-			raw_spin_unlock_irqrestore(&irqd->lock, flags);
-			ret = 0;
-			break;
-		}
+		desc = msi_domain_find_desc_locked(dev, MSI_SECONDARY_DOMAIN, index);
+		if (!desc || !desc->irq)
+			return -ENOENT;
+		irqd = irq_to_desc(desc->irq);
+		raw_spin_lock_irqsave(&irqd->lock, flags);
+		ims_recode_entry(t, irq_domain_get_irq_data(domain, desc->irq), desc, cookie);
+		raw_spin_unlock_irqrestore(&irqd->lock, flags);
 	}
 	/* Report the slot outside the MSI descriptor lock */
-	if (!ret && t->info.sync) {
+	if (t->info.sync) {
 		guard(mutex)(&t->sync_lock);
 		t->info.sync(&t->info, index);
 	}
-	return ret;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(ims_set_cookie);
 

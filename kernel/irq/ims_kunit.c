@@ -583,7 +583,7 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 
 /* Custom storage: the library calls the driver's callbacks */
 struct custom_log {
-	unsigned int	writes, masks, unmasks, inits, releases;
+	unsigned int	writes, masks, unmasks, inits, releases, syncs;
 	unsigned int	writes_unmasked;
 	bool		masked;
 	struct msi_msg	last;
@@ -857,6 +857,11 @@ static int custom_check_slot(const struct ims_table_info *info, unsigned int slo
 	return slot == 0 ? -EPERM : 0;
 }
 
+static void custom_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	((struct custom_log *)info->priv)->syncs++;
+}
+
 static const struct ims_table_ops custom_slot_ops = {
 	.write_msg	= custom_write,
 	.set_mask	= custom_mask,
@@ -875,6 +880,7 @@ static void ims_lib_check_cookie_any_index(struct kunit *test)
 	struct custom_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
 	struct ims_table_info info = {
 		.storage = IMS_STORAGE_CUSTOM, .nr_slots = 4, .ops = &custom_slot_ops,
+		.sync = custom_sync,
 	};
 	struct device *dev;
 
@@ -890,6 +896,10 @@ static void ims_lib_check_cookie_any_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, log->releases, 0);
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 1, NULL, NULL).index, 1);
 	KUNIT_EXPECT_EQ(test, log->inits, 1);
+	/* The refused slot left nothing behind: only slot 1 is reported */
+	log->syncs = 0;
+	KUNIT_EXPECT_EQ(test, ims_sync_all(dev), 0);
+	KUNIT_EXPECT_EQ(test, log->syncs, 1);
 }
 
 /*
@@ -916,6 +926,8 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, syncs);
 	/* Control bits the format does not own: the driver's, restored too */
 	memset(regs, 0xa5, 3 * 16);
+	/* Slots without a vector: left alone */
+	memset(regs + 3 * 16, 0x33, (NSLOTS - 3) * 16);
 	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
 	live = device_ims_alloc_irq(&pdev->dev, 0, &p1, NULL);
 	off = device_ims_alloc_irq(&pdev->dev, 1, &p2, NULL);
@@ -945,7 +957,12 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	free_irq(live.virq, test);
 	device_remove_ims_domain(&pdev->dev);
 
-	/* Memory slots with sync: restored, and each entry reported */
+	/*
+	 * Memory slots with sync: a reset does not clear system memory, but
+	 * the device must be told again. Restore calls no driver code (it
+	 * runs in reset and resume paths); the driver reports every
+	 * allocated slot with ims_sync_all().
+	 */
 	info = (struct ims_table_info){
 		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
 		.format = dsa_format, .mem = regs, .sync = ims_count_sync, .priv = syncs,
@@ -958,12 +975,18 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, idle.index, 4);
 	KUNIT_ASSERT_EQ(test, request_irq(live.virq, ims_test_handler, 0, "ims-kunit", test), 0);
 	memcpy(before, regs, NSLOTS * 16);
-	memset(regs + 3 * 16, 0x5a, 2 * 16);
 	n = atomic_read(syncs);
-	device_ims_restore(&pdev->dev);
+	pci_restore_msi_state(pdev);
 	KUNIT_EXPECT_MEMEQ(test, regs, before, NSLOTS * 16);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n);
+	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 2);
 	free_irq(live.virq, test);
+	/* Freed slots are not reported any more */
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, 3), 0);
+	n = atomic_read(syncs);
+	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
 }
 
 static DEFINE_MUTEX(ims_kunit_driver_lock);
@@ -1061,7 +1084,7 @@ static void ims_lib_sync_lock_order(struct kunit *test)
 		wake_up_process(t[i]);
 	}
 	while (atomic_read(&ready) < 2)
-		cpu_relax();
+		usleep_range(500, 1000);
 	for (i = 0; i < 2; i++)
 		complete(&r[i].go);
 	for (i = 0; i < 2; i++) {
@@ -1169,13 +1192,16 @@ static void ims_lib_custom_sync_sleeps(struct kunit *test)
 	KUNIT_EXPECT_GE(test, atomic_read(&st->syncs), 1);
 	KUNIT_EXPECT_EQ(test, st->pushed_data[3], msg.data);
 	KUNIT_EXPECT_FALSE(test, st->pushed_masked[3]);
-	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
+	/* Not lazy: disable_irq() masks at once, so sync sees it */
 	disable_irq(map.virq);
 	KUNIT_EXPECT_TRUE(test, st->pushed_masked[3]);
 	enable_irq(map.virq);
 	KUNIT_EXPECT_FALSE(test, st->pushed_masked[3]);
 	free_irq(map.virq, test);
 	KUNIT_EXPECT_TRUE(test, st->pushed_masked[3]);
+	/* No callback could rebind a custom entry */
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 3, &(union msi_instance_cookie){ }),
+			-EOPNOTSUPP);
 }
 
 /* IMS vectors are listed in the device's msi_irqs/ directory */
@@ -1400,7 +1426,7 @@ static void ims_alloc_create_concurrently(struct kunit *test)
 			wake_up_process(t[cpu]);
 		}
 		while (atomic_read(&r[0].ready) + atomic_read(&r[1].ready) < 2)
-			cpu_relax();
+			usleep_range(500, 1000);
 		complete(&r[0].go);
 		complete(&r[1].go);
 		for (cpu = 0; cpu < 2; cpu++) {
