@@ -535,6 +535,7 @@ def bench_tap(drop=(), got=None):
               [f"{k} device bound" for k in kinds] +
               ["set-up and tear-down of every kind"] +
               [f"growth of {k}" for k in kinds] +
+              ["growth of ims-mem, freed in allocation order"] +
               [f"memory of the vectors of {k}" for k in kinds] +
               [f"mask and unmask of {k}" for k in kinds] +
               ["ims-bench module unloads with its devices bound"])
@@ -563,6 +564,9 @@ def bench_tap(drop=(), got=None):
         block(f"mem-after-{k}", ["Slab: 1004 kB", "VmallocUsed: 8 kB",
                                  "Percpu: 51 kB"])
         block(f"mask-{k}", [f"mask kind={k} n=4 median_ns=50 p99_ns=90"])
+    block("grow-fifo-ims-mem", ["grow kind=ims-mem max=8 got=8 stop_errno=0 "
+                                "order=fifo"] +
+          [f"g ims-mem {i} {100 + i} 200" for i in range(1, 9)])
     out += [f"ok {i} - {c}" for i, c in enumerate(checks, 1)]
     out += ["GUEST-EXIT bench 0", "KERNEL-TAINTED 0", guestlog.DONE]
     return "\n".join(out) + "\n"

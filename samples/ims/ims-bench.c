@@ -24,10 +24,12 @@
  *                    of every kind (allocate, request_irq(), free_irq(),
  *                    free), in a rotating order. Per kind: median and 99th
  *                    percentile of the whole, median of every step.
- *   grow KIND N      allocate and request vectors of KIND until N are held
+ *   grow KIND N [fifo]
+ *                    allocate and request vectors of KIND until N are held
  *                    or one fails (the vector space is exhausted), then free
- *                    them in reverse order: the cost of the k-th set-up and
- *                    of the k-th tear-down, and why the growth stopped.
+ *                    them in reverse order (or in allocation order with
+ *                    "fifo"): the cost of the k-th set-up and of the tear-down
+ *                    of the k-th vector, and why the growth stopped.
  *   hold KIND N      allocate and request up to N vectors of KIND and keep
  *                    them (for memory accounting from user space)
  *   release          free the held vectors
@@ -273,11 +275,11 @@ out:
 	return ret;
 }
 
-static int bench_grow(struct bench_dev *bd, unsigned int max)
+static int bench_grow(struct bench_dev *bd, unsigned int max, bool fifo)
 {
 	const char *name = bench_kind_names[bd->kind];
 	struct msi_map *maps;
-	unsigned int n, k;
+	unsigned int n, k, i;
 	u64 *t, st[2];
 	int stop = 0;
 
@@ -295,12 +297,14 @@ static int bench_grow(struct bench_dev *bd, unsigned int max)
 		t[2 * n] = st[0] + st[1];
 		cond_resched();
 	}
-	for (k = n; k-- > 0;) {
+	for (i = 0; i < n; i++) {
+		k = fifo ? i : n - 1 - i;
 		bench_put(bd, maps[k], st);
 		t[2 * k + 1] = st[0] + st[1];
 		cond_resched();
 	}
-	bench_printf("grow kind=%s max=%u got=%u stop_errno=%d\n", name, max, n, stop);
+	bench_printf("grow kind=%s max=%u got=%u stop_errno=%d order=%s\n", name, max, n,
+		     stop, fifo ? "fifo" : "lifo");
 	for (k = 0; k < n; k++)
 		bench_printf("g %s %u %llu %llu\n", name, k + 1, t[2 * k], t[2 * k + 1]);
 	kvfree(maps);
@@ -380,8 +384,8 @@ static int bench_mask(struct bench_dev *bd, unsigned int iters)
 static int bench_cmd(char *cmd)
 {
 	struct bench_dev *bd;
+	char kind[16], order[8] = "";
 	unsigned int n;
-	char kind[16];
 
 	if (!strcmp(cmd, "release")) {
 		bench_release();
@@ -392,7 +396,7 @@ static int bench_cmd(char *cmd)
 			return -EINVAL;
 		return bench_setup(n);
 	}
-	if (sscanf(cmd, "grow %15s %u", kind, &n) == 2 ||
+	if (sscanf(cmd, "grow %15s %u %7s", kind, &n, order) >= 2 ||
 	    sscanf(cmd, "hold %15s %u", kind, &n) == 2 ||
 	    sscanf(cmd, "mask %15s %u", kind, &n) == 2) {
 		bd = bench_find(kind);
@@ -400,8 +404,11 @@ static int bench_cmd(char *cmd)
 			return -ENODEV;
 		if (!n || n > BENCH_MAX_ITERS)
 			return -EINVAL;
-		if (cmd[0] == 'g')
-			return bench_grow(bd, n);
+		if (cmd[0] == 'g') {
+			if (*order && strcmp(order, "fifo"))
+				return -EINVAL;
+			return bench_grow(bd, n, order[0] != 0);
+		}
 		if (cmd[0] == 'h')
 			return bench_hold(bd, n);
 		return bench_mask(bd, n);
