@@ -242,6 +242,18 @@ def growth_of(lines):
     return gr
 
 
+def host_machine():
+    """What the guest ran on: the host's CPU and cores, our QEMU."""
+    cpu = re.search(r"^model name\s*:\s*(.*)$",
+                    treecfg.read_text("/proc/cpuinfo"), re.M)
+    ver = re.search(r"^QEMU_VER=(\S+)$", treecfg.read_text(
+        os.path.join(treecfg.TOP, "harness", "qemu.sh")), re.M)
+    return {"host_cpu": cpu.group(1).strip() if cpu else "unknown",
+            "host_cores": os.cpu_count(),
+            "qemu": f"QEMU {ver.group(1) if ver else '?'} (Debian 12's "
+                    "source + patches/qemu), TCG, no KVM"}
+
+
 def figures(tap):
     """Every figure of a run from its tap.log text."""
     b = data_blocks(tap)
@@ -304,12 +316,11 @@ def figures(tap):
     res["memory"] = memory
 
     mask = {}
-    for kind in KINDS:
-        for ln in b.get(f"mask-{kind}", []):
-            if ln.startswith("mask "):
-                w = words(ln)
-                w.pop("kind", None)
-                mask[kind] = {k: num(v) for k, v in w.items()}
+    for ln in b.get("mask", []):
+        if ln.startswith("mask "):
+            w = words(ln)
+            kind = w.pop("kind", None)
+            mask[kind] = {k: num(v) for k, v in w.items()}
     res["mask"] = mask
     mbase = mask.get("msix", {}).get("median_ns")
     res["mask_ratio"] = {k: ratio(mask[k].get("median_ns"), mbase)
@@ -433,10 +444,14 @@ def write_plot(res, out_dir):
             f.write(k + " " + " ".join(
                 f"{(a.get(f'{st}_median_ns') or 0) / 1000:.2f}"
                 for st in STEPS) + "\n")
+    fifo_plot = "" if not fifo else (
+        f", \\\n     '{dat}' index {len(KINDS)} using 1:2 with lines dt 3 "
+        "lc 1 title \"ims-mem tear-down, freed in allocation order\"")
     png = os.path.join(out_dir, "plot.png")
     m = res.get("machine", {})
-    title = (f"IMS vs dynamic MSI-X, {m.get('cpus', '?')} CPUs, "
-             f"{m.get('kernel', '?')}, QEMU TCG")
+    title = (f"IMS vs dynamic MSI-X: {m.get('cpus', '?')} guest CPUs, "
+             f"Linux {m.get('kernel', '?')}, QEMU TCG on "
+             f"{m.get('host_cores', '?')} host cores ({m.get('host_cpu', '?')})")
     script = f"""
 set terminal pngcairo size 1400,560 font ",10" noenhanced
 set output '{png}'
@@ -446,13 +461,10 @@ set xlabel "k (vectors held)"
 set ylabel "microseconds"
 set key top left
 set logscale y
-set yrange [20:*]
 plot for [i=0:{len(KINDS) - 1}] '{dat}' index i using 1:2 with lines \\
      lw 2 lc i+1 title word("{' '.join(KINDS)}", i+1)." set-up", \\
      for [i=0:{len(KINDS) - 1}] '{dat}' index i using 1:3 with lines \\
-     dt 2 lc i+1 title word("{' '.join(KINDS)}", i+1)." tear-down", \\
-     '{dat}' index {len(KINDS)} using 1:2 with lines dt 3 lc 1 \\
-     title "ims-mem tear-down, freed in allocation order"
+     dt 2 lc i+1 title word("{' '.join(KINDS)}", i+1)." tear-down"{fifo_plot}
 unset logscale y
 set title "Set-up + tear-down of one vector (median of each step)"
 set xlabel ""
@@ -491,8 +503,9 @@ def write_outputs(res, out_dir):
 
 def print_report(res, t):
     m = res["machine"]
-    print(f"bench: {m.get('cpus')} CPUs ({m.get('cpu')}), kernel "
-          f"{m.get('kernel')}, {m.get('qemu', 'QEMU TCG')}")
+    print(f"bench: {m.get('cpus')} guest CPUs, kernel {m.get('kernel')}, "
+          f"{m.get('qemu')}, on {m.get('host_cores')} host cores "
+          f"({m.get('host_cpu')})")
     print(t, end="")
     for k, g in res.get("growth_freed_in_allocation_order", {}).items():
         lifo = res["growth"].get(k, {}).get("teardown_growth")
@@ -520,6 +533,7 @@ def evaluate_run(res_sink, logdir, out_dir, timed_out, rc, timeout):
     for r in manifest.check("bench", results, manifest.Selection("", "")):
         res_sink(*r)
     res = figures(tap)
+    res["machine"].update(host_machine())
     miss = dict(missing_figures(res))
     for fig, kinds in FIGURES:
         for k in kinds:

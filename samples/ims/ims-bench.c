@@ -33,9 +33,10 @@
  *   hold KIND N      allocate and request up to N vectors of KIND and keep
  *                    them (for memory accounting from user space)
  *   release          free the held vectors
- *   mask KIND N      N times disable_irq() + enable_irq() on one requested
- *                    vector with lazy disabling off, so that both mask the
- *                    entry in the device: median and 99th percentile.
+ *   mask N           N rounds of disable_irq() + enable_irq() on one
+ *                    requested vector of every kind (rotating order), with
+ *                    lazy disabling off, so that both mask the entry in the
+ *                    device: per kind median and 99th percentile.
  *
  * Times are ktime_get_ns() differences in nanoseconds. See
  * Documentation/core-api/irq/ims-bench.rst.
@@ -348,37 +349,59 @@ static int bench_hold(struct bench_dev *bd, unsigned int max)
 	return 0;
 }
 
-static int bench_mask(struct bench_dev *bd, unsigned int iters)
+static int bench_mask(unsigned int iters)
 {
-	struct msi_map map;
-	unsigned int i;
-	u64 *t, t0;
-	int ret;
+	struct msi_map map[BENCH_NR_KINDS] = { };
+	u64 *t[BENCH_NR_KINDS] = { };
+	unsigned int round, i, k;
+	int ret = 0;
+	u64 t0;
 
-	t = kvcalloc(iters, sizeof(*t), GFP_KERNEL);
-	if (!t)
-		return -ENOMEM;
-	ret = bench_get(bd, &map, NULL);
-	if (ret) {
-		kvfree(t);
-		return ret;
+	for (k = 0; k < BENCH_NR_KINDS; k++) {
+		if (!bench_devs[k])
+			continue;
+		t[k] = kvcalloc(iters, sizeof(u64), GFP_KERNEL);
+		if (!t[k]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = bench_get(bench_devs[k], &map[k], NULL);
+		if (ret) {
+			map[k].virq = 0;
+			goto out;
+		}
+		/* Both calls must reach the device's mask bit, for every kind */
+		irq_set_status_flags(map[k].virq, IRQ_DISABLE_UNLAZY);
 	}
-	/* Both calls must reach the device's mask bit, for every kind */
-	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
-	for (i = 0; i < iters; i++) {
-		t0 = ktime_get_ns();
-		disable_irq(map.virq);
-		enable_irq(map.virq);
-		t[i] = ktime_get_ns() - t0;
+
+	for (round = 0; round < iters; round++) {
+		/* Rotate the order, so that no kind always runs first */
+		for (i = 0; i < BENCH_NR_KINDS; i++) {
+			k = (round + i) % BENCH_NR_KINDS;
+			if (!bench_devs[k])
+				continue;
+			t0 = ktime_get_ns();
+			disable_irq(map[k].virq);
+			enable_irq(map[k].virq);
+			t[k][round] = ktime_get_ns() - t0;
+		}
 		cond_resched();
 	}
-	irq_clear_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
-	bench_put(bd, map, NULL);
-	bench_printf("mask kind=%s n=%u median_ns=%llu p99_ns=%llu\n",
-		     bench_kind_names[bd->kind], iters, bench_rank(t, iters, 500),
-		     bench_rank(t, iters, 990));
-	kvfree(t);
-	return 0;
+
+	for (k = 0; k < BENCH_NR_KINDS; k++)
+		if (bench_devs[k])
+			bench_printf("mask kind=%s n=%u median_ns=%llu p99_ns=%llu\n",
+				     bench_kind_names[k], iters, bench_rank(t[k], iters, 500),
+				     bench_rank(t[k], iters, 990));
+out:
+	for (k = 0; k < BENCH_NR_KINDS; k++) {
+		if (map[k].virq) {
+			irq_clear_status_flags(map[k].virq, IRQ_DISABLE_UNLAZY);
+			bench_put(bench_devs[k], map[k], NULL);
+		}
+		kvfree(t[k]);
+	}
+	return ret;
 }
 
 static int bench_cmd(char *cmd)
@@ -391,14 +414,13 @@ static int bench_cmd(char *cmd)
 		bench_release();
 		return 0;
 	}
-	if (sscanf(cmd, "setup %u", &n) == 1) {
+	if (sscanf(cmd, "setup %u", &n) == 1 || sscanf(cmd, "mask %u", &n) == 1) {
 		if (!n || n > BENCH_MAX_ITERS)
 			return -EINVAL;
-		return bench_setup(n);
+		return cmd[0] == 's' ? bench_setup(n) : bench_mask(n);
 	}
 	if (sscanf(cmd, "grow %15s %u %7s", kind, &n, order) >= 2 ||
-	    sscanf(cmd, "hold %15s %u", kind, &n) == 2 ||
-	    sscanf(cmd, "mask %15s %u", kind, &n) == 2) {
+	    sscanf(cmd, "hold %15s %u", kind, &n) == 2) {
 		bd = bench_find(kind);
 		if (!bd)
 			return -ENODEV;
@@ -409,9 +431,7 @@ static int bench_cmd(char *cmd)
 				return -EINVAL;
 			return bench_grow(bd, n, order[0] != 0);
 		}
-		if (cmd[0] == 'h')
-			return bench_hold(bd, n);
-		return bench_mask(bd, n);
+		return bench_hold(bd, n);
 	}
 	return -EINVAL;
 }

@@ -46,11 +46,16 @@ cmd() { # NAME COMMAND: run a benchmark command, its output as a block
 	return $rc
 }
 meminfo() { # NAME: exact memory counters as a block
+	# Give empty slabs back first, so that what an earlier command freed
+	# does not hide what the next one allocates
+	for c in /sys/kernel/slab/*/shrink; do
+		echo 1 > "$c"
+	done
 	echo 1 > /proc/sys/vm/stat_refresh
 	grep -E '^(Slab|VmallocUsed|Percpu):' /proc/meminfo | data "$1"
 }
 
-echo "1..16"
+echo "1..14"
 {
 	echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
 	echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
@@ -100,11 +105,9 @@ for k in $KINDS; do
 	check $((rc + $?)) "memory of the vectors of $k"
 done
 
-for k in $KINDS; do
-	cmd "mask-$k" "mask $k $mask"
-	check $? "mask and unmask of $k"
-done
+cmd mask "mask $mask"
+check $? "mask and unmask of every kind"
 
 rmmod ims-bench
 check $? "ims-bench module unloads with its devices bound"
-[ $n = 16 ] && [ $failed = 0 ]
+[ $n = 14 ] && [ $failed = 0 ]
