@@ -7,6 +7,7 @@
 #   make run            build and boot the demo (vtd variant)
 #   make qemu           build the project's QEMU only (harness/qemu.sh)
 #   make lint           checkpatch, kernel-doc, W=1 + sparse only
+#   make bench          IMS against dynamic MSI-X (harness/bench.py)
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
 # Knobs: VARIANTS=vtd,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
@@ -34,7 +35,7 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--timeout=$(GUEST_TIMEOUT)
 
 .PHONY: all deps qemu prepare config kernel initramfs check lint selftest \
-	guest run refresh-patch series series-check clean distclean
+	guest run bench refresh-patch series series-check clean distclean
 
 all: kernel initramfs
 
@@ -63,7 +64,7 @@ initramfs: kernel qemu
 	@bash harness/mkinitramfs.sh
 
 check: initramfs qemu
-	@python3 harness/check.py $(GUEST_ARGS)
+	@JOBS=$(JOBS) python3 harness/check.py $(GUEST_ARGS)
 
 selftest:
 	@python3 harness/check.py --stage selftest
@@ -76,6 +77,11 @@ guest: initramfs qemu
 
 run: initramfs qemu
 	@python3 harness/demo.py --edu=$(EDU)
+
+# The benchmark builds its own kernel (build/bench/obj) and boots the bench
+# machine; make check runs a smoke run of it (the bench stage).
+bench: prepare qemu
+	@JOBS=$(JOBS) python3 harness/bench.py
 
 series: prepare
 	@python3 harness/series.py
