@@ -90,7 +90,8 @@ CHECKER_OFF = re.compile(r"C=\d+ specified, but .* is not available or "
 
 def build_results(name, output, rc, added=None):
     """make W=1 C=1 FILE.o output (not silent): every warning or error
-    about the file.  Sparse must have checked the file: kbuild's
+    about the file, and every error elsewhere (sparse stopped at an
+    upstream header).  Sparse must have checked the file: kbuild's
     "  CHECK   FILE" line is the proof, and the kernel's checker-refused
     warning (C=1 silently turned off) is a failure whatever else the
     build printed."""
@@ -99,6 +100,11 @@ def build_results(name, output, rc, added=None):
                        if re.search(r"(warning|error):", ln) and name in ln],
                       added)
     out = [("FAIL", test, m) for m in msgs]
+    # An error of sparse in a file that is not ours (an upstream header
+    # it cannot parse) means that part of the file went unchecked.
+    out += [("FAIL", test, "sparse could not check all of it: " + ln)
+            for ln in dict.fromkeys(output.splitlines())
+            if re.match(r"^\S+:\d+:\d+: error: ", ln) and name not in ln]
     off = CHECKER_OFF.search(output)
     if off:
         out.append(("FAIL", test, "sparse did not run, the kernel turned "
