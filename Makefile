@@ -6,6 +6,7 @@
 #   make check          all tests (self-tests, lint, every machine variant)
 #   make run            build and boot the demo (vtd variant)
 #   make qemu           build the project's QEMU only (harness/qemu.sh)
+#   make sparse         build the project's sparse only (harness/sparse.sh)
 #   make lint           checkpatch, kernel-doc, W=1 + sparse only
 #   make bench          IMS against dynamic MSI-X (harness/bench.py)
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
@@ -34,7 +35,7 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--kunit-filter="$(KUNIT_FILTER)" --kunit-modules="$(KUNIT_MODULES)" \
 	--timeout=$(GUEST_TIMEOUT)
 
-.PHONY: all deps qemu prepare config kernel initramfs check lint selftest \
+.PHONY: all deps qemu sparse prepare config kernel initramfs check lint selftest \
 	guest run bench refresh-patch series series-check clean distclean
 
 all: kernel initramfs
@@ -45,6 +46,11 @@ deps:
 # Our QEMU: Debian 12's source package (pinned) + patches/qemu/series.
 qemu:
 	@bash harness/qemu.sh
+
+# Our sparse: Debian 12's source package (pinned) + patches/sparse/series;
+# lint passes it to the kernel as CHECK=.
+sparse:
+	@bash harness/sparse.sh
 
 prepare: deps
 	@python3 harness/prepare_tree.py
@@ -63,13 +69,13 @@ kernel: config
 initramfs: kernel qemu
 	@bash harness/mkinitramfs.sh
 
-check: initramfs qemu
+check: initramfs qemu sparse
 	@JOBS=$(JOBS) python3 harness/check.py $(GUEST_ARGS)
 
 selftest:
 	@python3 harness/check.py --stage selftest
 
-lint: kernel
+lint: kernel sparse
 	@python3 harness/check.py --stage lint
 
 guest: initramfs qemu

@@ -416,6 +416,7 @@ def lint_tests(report):
 
     mk = ("kernel/irq/ims.c:77:6: warning: no previous prototype for "
           "'ims_x' [-Wmissing-prototypes]\n"
+          "  CHECK   kernel/irq/ims.c\n"
           "kernel/irq/other.c:5:1: warning: not ours\n"
           "kernel/irq/ims.c:90:21: warning: incorrect type in assignment "
           "(different address spaces)\n")
@@ -425,6 +426,38 @@ def lint_tests(report):
     r = lint.build_results("kernel/irq/ims.c", "make: *** [x] Error 2", 2)
     report("lint/w1-sparse-build-failure", statuses(r) == [
         ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+
+    # Sparse must really run: the kernel's Makefile turns C=1 off with one
+    # warning when scripts/checker-valid.sh refuses the checker (Debian 12's
+    # sparse 0.6.4 on Linux 7.3), and the build is otherwise clean.
+    off = canned("lint-sparse-off.log")
+    r = lint.build_results("kernel/irq/ims.c", off, 0)
+    report("lint/sparse-disabled-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+        "C=1 off" in r[0][2] and "not up to date" in r[0][2], str(r))
+    on = canned("lint-sparse-on.log")
+    r = lint.build_results("kernel/irq/ims.c", on, 0)
+    report("lint/sparse-ran-clean", statuses(r) == [
+        ("PASS", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", ""), 0)
+    report("lint/no-check-line-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+        "no CHECK line" in r[0][2], str(r))
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", "  CHECK   kernel/irq/ims_kunit.c\n"),
+        0)
+    report("lint/other-files-check-line-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+    # Debian's sparse 0.6.4 on Linux 7.3's MODULE_INFO(): an error in an
+    # upstream header (and warnings there stay upstream's)
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", "  CHECK   kernel/irq/ims.c\n"
+        "include/linux/module.h:230:1: error: bad constant expression\n"
+        "include/linux/list.h:12:1: warning: upstream's own\n"), 0)
+    report("lint/sparse-error-in-upstream-header-is-failure",
+           statuses(r) == [("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+           "module.h:230" in r[0][2], str(r))
 
     no_sphinx = ("Documentation/Makefile:44: The 'sphinx-build' command was "
                  "not found. Make sure you have Sphinx installed and in PATH"
