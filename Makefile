@@ -35,7 +35,7 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--kunit-filter="$(KUNIT_FILTER)" --kunit-modules="$(KUNIT_MODULES)" \
 	--timeout=$(GUEST_TIMEOUT)
 
-.PHONY: all deps qemu sparse prepare config kernel initramfs check lint selftest \
+.PHONY: all deps qemu sparse prepare config kernel initramfs check lint selftest qtest \
 	guest run bench refresh-patch series series-check clean distclean
 
 all: kernel initramfs
@@ -80,6 +80,9 @@ lint: kernel sparse
 
 guest: initramfs qemu
 	@python3 harness/check.py --stage guest $(GUEST_ARGS)
+
+qtest: qemu
+	@python3 harness/check.py --stage qtest
 
 run: initramfs qemu
 	@python3 harness/demo.py --edu=$(EDU)

@@ -6,6 +6,7 @@ Stages (all by default, or the ones named with --stage):
   selftest  host-side tests of this harness (canned guest logs with golden
             results, a hung guest, tree preparation, lint's result mapping)
   lint      checkpatch --strict, kernel-doc, htmldocs, W=1 + sparse (our files)
+  qtest     QEMU qtests of our QEMU patches (harness/qtest.py)
   guest     boot each machine variant in QEMU, collect KUnit and in-guest TAP
             results, scan the kernel log for reports and compare everything
             with the expected results in harness/expected/VARIANT.txt
@@ -34,7 +35,9 @@ from guestlog import DONE, evaluate, scan_console  # noqa: E402,F401
 LOGS = os.path.join(treecfg.BUILD, "logs")
 
 VARIANTS = {
-    "vtd": ["-device", "intel-iommu,intremap=on"],
+    # intel-dsa (patches/qemu/0004): the DSA model that idxd probes; its
+    # MSI-X and IMS interrupts go through VT-d interrupt remapping.
+    "vtd": ["-device", "intel-iommu,intremap=on", "-device", "intel-dsa"],
     "vtd-caching": ["-device", "intel-iommu,intremap=on,caching-mode=on"],
     # amd-fch-smbus (patches/qemu/0001): the SMBus function at 00:14.0 that
     # the IVRS names for the southbridge IOAPIC, as on AMD platforms; 7.3
@@ -192,7 +195,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage", action="append",
                     choices=["selftest", "lint", "matrix", "series",
-                             "guest", "bench"])
+                             "qtest", "guest", "bench"])
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--edu", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=900,
@@ -214,8 +217,8 @@ def main():
     if opts.update_manifest:
         return manifest.main([f"--variants={','.join(variants)}",
                               f"--logs={opts.logs}"])
-    stages = opts.stage or ["selftest", "lint", "matrix", "series", "guest",
-                            "bench"]
+    stages = opts.stage or ["selftest", "lint", "matrix", "series", "qtest",
+                            "guest", "bench"]
     res = Results()
     t0 = time.time()
     if "selftest" in stages:
@@ -241,6 +244,9 @@ def main():
         import series
         series.make_series()
         series.check_series(res)
+    if "qtest" in stages:
+        import qtest
+        qtest.run(res)
     if "guest" in stages:
         guest(res, variants, opts)
     if "bench" in stages:
