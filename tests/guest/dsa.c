@@ -146,9 +146,9 @@ static uint32_t cmd(unsigned int code, uint32_t operand)
 
 static int run_dmatest(const char *chan, char *summary, size_t len)
 {
-	char arg[64];
+	char arg[320];
 	pid_t pid;
-	int st = 0, i;
+	int st = 0, i, n;
 	char *p, *q;
 
 	snprintf(arg, sizeof(arg), "iterations=%d", DMATEST_ITER);
@@ -166,25 +166,28 @@ static int run_dmatest(const char *chan, char *summary, size_t len)
 	    sys_write("/sys/module/dmatest/parameters/run", "1"))
 		return -1;
 	/*
-	 * "run" reads Y while the threads run.  A device that never
-	 * completes leaves them stuck in the driver: do not wait for ever.
+	 * The thread logs its summary when it ends.  A device that never
+	 * completes leaves it stuck in the driver: do not wait for ever
+	 * (dmatest's "wait" would).
 	 */
+	snprintf(arg, sizeof(arg), "%s-copy0: summary ", chan);
 	for (i = 0; i < DMATEST_WAIT * 10; i++) {
-		if (strcmp(sys("/sys/module/dmatest/parameters/run"), "Y"))
+		n = klogctl(3, klog, sizeof(klog) - 1);
+		klog[n > 0 ? n : 0] = 0;
+		if (strstr(klog, arg))
 			break;
 		usleep(100000);
 	}
 	if (i == DMATEST_WAIT * 10) {
-		tap_diag("dmatest still running after %d s", DMATEST_WAIT);
+		tap_diag("no dmatest summary after %d s", DMATEST_WAIT);
 		return -2;
 	}
-	klogctl(3, klog, sizeof(klog) - 1);
-	p = strstr(klog, "summary ");
+	p = strstr(klog, arg);
 	summary[0] = 0;
 	while (p) {
 		q = strchr(p, '\n');
 		snprintf(summary, len, "%.*s", q ? (int)(q - p) : (int)strlen(p), p);
-		p = strstr(p + 1, "summary ");
+		p = strstr(p + 1, arg);
 	}
 	return 0;
 }
