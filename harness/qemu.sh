@@ -71,38 +71,9 @@ if [ "$(cat "$qdir/src.stamp" 2>/dev/null)" != "$srchash" ] || [ ! -d "$src" ]; 
 	upver=${QEMU_VER#*:}
 	dsc=$qdir/dl/${QEMU_PKG}_$upver.dsc
 	if [ ! -f "$dsc" ]; then
-		step "fetching $QEMU_PKG=$QEMU_VER (Debian 12 source package, private apt configuration; the machine's apt setup is untouched)"
-		apt=$qdir/apt
-		rm -rf "$apt" "$qdir/dl"
-		mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$qdir/dl"
-		cat > "$apt/parts/ims-qemu.sources" <<-SRC
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm bookworm-updates
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-		Types: deb-src
-		URIs: http://deb.debian.org/debian-security
-		Suites: bookworm-security
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		SRC
-		aptopts=(-o Dir::Etc::SourceList=/dev/null
-			 -o Dir::Etc::SourceParts="$apt/parts"
-			 -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache"
-			 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-		apt-get "${aptopts[@]}" update -qq >/dev/null
-		offered=$(apt-cache "${aptopts[@]}" madison "$QEMU_PKG")
-		if ! grep -qF "| $QEMU_VER | " <<< "$offered"; then
-			echo "qemu: source package $QEMU_PKG version $QEMU_VER is not offered by Debian 12 (bookworm, bookworm-updates, bookworm-security); this project is pinned to it: bump QEMU_VER in harness/qemu.sh deliberately and rebase patches/qemu/" >&2
-			exit 1
-		fi
-		# Download only; dpkg-source unpacks it below (as apt-get source
-		# would), so that a patch change re-extracts without a download.
-		(cd "$qdir/dl" && apt-get "${aptopts[@]}" source --download-only -qq \
-			"$QEMU_PKG=$QEMU_VER" >/dev/null)
-		[ -f "$dsc" ] || { echo "qemu: $dsc missing after the download" >&2; exit 1; }
+		logged=1
+		: > "$log"
+		fetch_debian12_source qemu "$QEMU_PKG" "$QEMU_VER" "$qdir" "QEMU_VER in harness/qemu.sh"
 	fi
 	step "unpacking $QEMU_PKG $QEMU_VER with Debian's patch series, then ${#series[@]} patch(es) from patches/qemu/series"
 	new=$qdir/src.new

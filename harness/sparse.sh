@@ -63,41 +63,7 @@ mkdir -p "$sdir" "$logs"
 # --- the source package, fetched privately and patched ---------------------
 dsc=$sdir/dl/${SPARSE_PKG}_${SPARSE_VER#*:}.dsc
 if [ ! -f "$dsc" ]; then
-	echo "sparse: fetching $SPARSE_PKG=$SPARSE_VER (Debian 12 source package, private apt configuration; the machine's apt setup is untouched)"
-	apt=$sdir/apt
-	rm -rf "$apt" "$sdir/dl"
-	mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$sdir/dl"
-	cat > "$apt/parts/ims-sparse.sources" <<-SRC
-	Types: deb-src
-	URIs: http://deb.debian.org/debian
-	Suites: bookworm bookworm-updates
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-	Types: deb-src
-	URIs: http://deb.debian.org/debian-security
-	Suites: bookworm-security
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	SRC
-	aptopts=(-o Dir::Etc::SourceList=/dev/null
-		 -o Dir::Etc::SourceParts="$apt/parts"
-		 -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache"
-		 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-	if ! apt-get "${aptopts[@]}" --error-on=any update -qq >/dev/null; then
-		echo "sparse: cannot read Debian 12's source index (network?)" >&2
-		exit 1
-	fi
-	offered=$(apt-cache "${aptopts[@]}" madison "$SPARSE_PKG" || true)
-	# madison pads the version column: compare it trimmed.
-	if ! awk -F'|' -v v="$SPARSE_VER" '{ gsub(/ /, "", $2) } $2 == v { f = 1 }
-			END { exit !f }' <<< "$offered"; then
-		echo "sparse: source package $SPARSE_PKG version $SPARSE_VER is not offered by Debian 12 (bookworm, bookworm-updates, bookworm-security); this project is pinned to it: bump SPARSE_VER in harness/sparse.sh deliberately and rebase patches/sparse/" >&2
-		exit 1
-	fi
-	(cd "$sdir/dl" && apt-get "${aptopts[@]}" source --download-only -qq \
-		"$SPARSE_PKG=$SPARSE_VER" >/dev/null)
-	[ -f "$dsc" ] || { echo "sparse: $dsc missing after the download" >&2; exit 1; }
+	fetch_debian12_source sparse "$SPARSE_PKG" "$SPARSE_VER" "$sdir" "SPARSE_VER in harness/sparse.sh"
 fi
 echo "sparse: unpacking $SPARSE_PKG $SPARSE_VER with Debian's patch series, then ${#series[@]} patch(es) from patches/sparse/series"
 rm -rf "$sdir/build.stamp" "$src" "$obj"

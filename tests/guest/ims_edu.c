@@ -36,42 +36,6 @@ struct vec {
 static char edus[4][32];
 static int nedu;
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void find_edus(void)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	char path[512], buf[64];
-
-	nedu = 0;
-	while (d && (e = readdir(d)) && nedu < 4) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) >= 0 && strtoul(buf, NULL, 0) == 0x11e8)
-			snprintf(edus[nedu++], sizeof(edus[0]), "%.31s", e->d_name);
-	}
-	if (d)
-		closedir(d);
-	/* readdir order is not sorted: keep the lowest address first */
-	if (nedu == 2 && strcmp(edus[0], edus[1]) > 0) {
-		char t[32];
-
-		memcpy(t, edus[0], 32);
-		memcpy(edus[0], edus[1], 32);
-		memcpy(edus[1], t, 32);
-	}
-}
-
 static int write_str(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY), ret = 0;
@@ -488,7 +452,9 @@ int main(void)
 		variant = "";
 	/* Which part runs follows the declared variant: vtd accepts IMS */
 	tap_plan(CHECKS_COMMON + (strcmp(variant, "vtd") ? CHECKS_FALLBACK : CHECKS_VTD));
-	find_edus();
+	nedu = find_pci_devices(0x1234, 0x11e8, edus, 4);
+	if (nedu > 4)
+		nedu = 4;
 	tap_check(nedu == NEDU, "two edu devices", "%d edu devices", nedu);
 	tap_ok(system("modprobe ims-edu") == 0, "ims-edu module loads");
 	if (nedu < NEDU)

@@ -41,45 +41,6 @@
 
 static char edus[2][32];
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int find_edus(void)
-{
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	char path[512], buf[64];
-	int n = 0;
-
-	while (d && (e = readdir(d)) && n < 3) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != 0x11e8)
-			continue;
-		if (n < 2)
-			snprintf(edus[n], sizeof(edus[0]), "%.31s", e->d_name);
-		n++;
-	}
-	if (d)
-		closedir(d);
-	if (n == 2 && strcmp(edus[0], edus[1]) > 0) {
-		char t[32];
-
-		memcpy(t, edus[0], 32);
-		memcpy(edus[0], edus[1], 32);
-		memcpy(edus[1], t, 32);
-	}
-	return n;
-}
-
 /* A command to a device's ctl file: 0 or -errno */
 static int ctl(const char *bdf, const char *fmt, ...)
 {
@@ -262,7 +223,7 @@ int main(void)
 	tap_plan(10);
 	tap_check(vtd || amdvi || none, "variant is one of vtd, vtd-caching, amdvi, none",
 		  "variant '%s'", variant);
-	ret = find_edus();
+	ret = find_pci_devices(0x1234, 0x11e8, edus, 2);
 	tap_check(ret == 2, "two edu devices", "%d edu devices", ret);
 	tap_ok(system("modprobe ims-edu") == 0, "ims-edu module loads");
 	if (ret != 2)

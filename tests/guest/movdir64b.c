@@ -155,29 +155,15 @@ static int torn_copies(void)
 /* The BAR0 of the first edu device (1234:11e8), mapped; NULL if none */
 static volatile uint64_t *map_edu_bar0(char *bdf, size_t len)
 {
-	DIR *d = opendir("/sys/bus/pci/devices");
-	char path[512], buf[64], best[64] = "";
-	struct dirent *e;
+	char path[512], best[1][32] = { "" };
 	void *bar;
 	int fd;
 
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) >= 0 && strtoul(buf, NULL, 0) == 0x11e8 &&
-		    (!best[0] || strcmp(e->d_name, best) < 0))
-			snprintf(best, sizeof(best), "%.63s", e->d_name);
-	}
-	if (d)
-		closedir(d);
-	snprintf(bdf, len, "%s", best[0] ? best : "(no edu)");
-	if (!best[0])
+	find_pci_devices(0x1234, 0x11e8, best, 1);
+	snprintf(bdf, len, "%s", best[0][0] ? best[0] : "(no edu)");
+	if (!best[0][0])
 		return NULL;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", best);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", best[0]);
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0)
 		return NULL;

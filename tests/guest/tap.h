@@ -14,11 +14,13 @@
 #ifndef IMS_GUEST_TAP_H
 #define IMS_GUEST_TAP_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -143,6 +145,51 @@ static inline int read_file(const char *path, char *buf, size_t len)
 	buf[n] = 0;
 	fclose(f);
 	return (int)n;
+}
+
+/* Sleep @ms milliseconds */
+static inline void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static inline int pci_name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * The PCI devices vendor:device, lowest address first, into names[max]
+ * (readdir order of sysfs is not sorted). Returns how many there are, which
+ * may be more than max.
+ */
+static inline int find_pci_devices(unsigned int vendor, unsigned int device,
+				   char (*names)[32], int max)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	char path[512], buf[64];
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != vendor)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != device)
+			continue;
+		if (n < max)
+			snprintf(names[n], 32, "%.31s", e->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n < max ? n : max, 32, pci_name_cmp);
+	return n;
 }
 
 #endif
