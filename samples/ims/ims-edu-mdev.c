@@ -6,8 +6,8 @@
  * The parent is a physical edu device driven by the ims-edu sample driver,
  * which gives it an interrupt message store (IMS) and creates the auxiliary
  * device "ims_edu.vfio" that this driver binds to. The parent then offers
- * two mdev types below its PCI device, "ims_edu_mdev-vec4" and
- * "ims_edu_mdev-vec16", for instances with 4 or 16 MSI-X vectors.
+ * two mdev types below its PCI device, "ims-edu-vec4" and
+ * "ims-edu-vec16", for instances with 4 or 16 MSI-X vectors.
  *
  * Each instance is a virtual PCI function (1234:11e9, its own IDs) with
  *
@@ -76,6 +76,12 @@
 #define EDU_MDEV_TABLE		0x1000
 #define EDU_MDEV_PBA		0x1800
 #define EDU_MDEV_MAX_INSTANCES	8
+
+/* vfio-pci's region layout: the region index in the file offset's top bits */
+#define EDU_MDEV_OFFSET_SHIFT	40
+#define EDU_MDEV_OFFSET_TO_INDEX(off)	((off) >> EDU_MDEV_OFFSET_SHIFT)
+#define EDU_MDEV_INDEX_TO_OFFSET(index)	((u64)(index) << EDU_MDEV_OFFSET_SHIFT)
+#define EDU_MDEV_OFFSET_MASK	(BIT_ULL(EDU_MDEV_OFFSET_SHIFT) - 1)
 
 struct edu_mdev_type {
 	struct mdev_type	type;
@@ -302,8 +308,8 @@ static ssize_t edu_mdev_rw(struct vfio_device *vdev, char __user *ubuf, size_t c
 			   loff_t *ppos, bool write)
 {
 	struct edu_mdev *em = vdev_to_em(vdev);
-	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
-	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
+	unsigned int index = EDU_MDEV_OFFSET_TO_INDEX(*ppos);
+	u64 off = *ppos & EDU_MDEV_OFFSET_MASK;
 	u8 buf[8];
 	int ret;
 
@@ -349,7 +355,7 @@ static int edu_mdev_get_region_info(struct vfio_device *vdev, struct vfio_region
 {
 	if (info->index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
-	info->offset = VFIO_PCI_INDEX_TO_OFFSET(info->index);
+	info->offset = EDU_MDEV_INDEX_TO_OFFSET(info->index);
 	info->size = 0;
 	info->flags = 0;
 	if (info->index == VFIO_PCI_CONFIG_REGION_INDEX)
