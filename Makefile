@@ -6,7 +6,9 @@
 #   make check          all tests (self-tests, lint, every machine variant)
 #   make run            build and boot the demo (vtd variant)
 #   make qemu           build the project's QEMU only (harness/qemu.sh)
+#   make sparse         build the project's sparse only (harness/sparse.sh)
 #   make lint           checkpatch, kernel-doc, W=1 + sparse only
+#   make bench          IMS against dynamic MSI-X (harness/bench.py)
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
 # Knobs: VARIANTS=vtd,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
@@ -33,8 +35,8 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--kunit-filter="$(KUNIT_FILTER)" --kunit-modules="$(KUNIT_MODULES)" \
 	--timeout=$(GUEST_TIMEOUT)
 
-.PHONY: all deps qemu prepare config kernel initramfs check lint selftest \
-	guest run refresh-patch series series-check clean distclean
+.PHONY: all deps qemu sparse prepare config kernel initramfs check lint selftest qtest \
+	guest run bench refresh-patch series series-check clean distclean
 
 all: kernel initramfs
 
@@ -44,6 +46,11 @@ deps:
 # Our QEMU: Debian 12's source package (pinned) + patches/qemu/series.
 qemu:
 	@bash harness/qemu.sh
+
+# Our sparse: Debian 12's source package (pinned) + patches/sparse/series;
+# lint passes it to the kernel as CHECK=.
+sparse:
+	@bash harness/sparse.sh
 
 prepare: deps
 	@python3 harness/prepare_tree.py
@@ -62,20 +69,28 @@ kernel: config
 initramfs: kernel qemu
 	@bash harness/mkinitramfs.sh
 
-check: initramfs qemu
-	@python3 harness/check.py $(GUEST_ARGS)
+check: initramfs qemu sparse
+	@JOBS=$(JOBS) python3 harness/check.py $(GUEST_ARGS)
 
 selftest:
 	@python3 harness/check.py --stage selftest
 
-lint: kernel
+lint: kernel sparse
 	@python3 harness/check.py --stage lint
 
 guest: initramfs qemu
 	@python3 harness/check.py --stage guest $(GUEST_ARGS)
 
+qtest: qemu
+	@python3 harness/check.py --stage qtest
+
 run: initramfs qemu
 	@python3 harness/demo.py --edu=$(EDU)
+
+# The benchmark builds its own kernel (build/bench/obj) and boots the bench
+# machine; make check runs a smoke run of it (the bench stage).
+bench: prepare qemu
+	@JOBS=$(JOBS) python3 harness/bench.py
 
 series: prepare
 	@python3 harness/series.py

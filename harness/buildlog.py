@@ -27,11 +27,21 @@ def key_of_step(tool, target):
     return f"{tool} {target}"
 
 
-def key_of_warning(line, current):
-    """The object a warning belongs to: its source file, or the step that
+# gcc names the file it compiles before warnings from headers it includes:
+# "../src/kernel/irq/ims.c: In function 'f':", "In file included from
+# ../src/kernel/irq/ims.c:12:"
+ORIGIN = re.compile(r"^(?:In file included from )?(?:\.\./src/)?([\w./+-]+)\.[cS]"
+                    r"(?::\d+[:,]?|: In function)")
+
+
+def key_of_warning(line, current, origin=None):
+    """The object a warning belongs to: its source file (for a warning in
+    a header, the file being compiled that included it), or the step that
     printed it (modpost, objtool on vmlinux.o, ...)."""
-    m = re.match(r"^(?:\.\./src/)?([\w./+-]+)\.[chS]:\d+", line)
+    m = re.match(r"^(?:\.\./src/)?([\w./+-]+)\.([chS]):\d+", line)
     if m:
+        if m.group(2) == "h" and (origin or current):
+            return origin or current
         return m.group(1)
     if "modpost" in line:
         return "modpost"
@@ -41,15 +51,20 @@ def key_of_warning(line, current):
 def update(state, log):
     """Fold one build log into the recorded warnings (pure)."""
     state = {k: list(v) for k, v in state.items()}
-    current = None
+    current = origin = None
     for line in log.splitlines():
         m = STEP.match(line)
         if m:
             current = key_of_step(m.group(1), m.group(2))
+            origin = None
             state[current] = []
             continue
+        o = ORIGIN.match(line.strip())
+        if o and not WARN.search(line):
+            origin = o.group(1)
+            continue
         if WARN.search(line) and not line.startswith("make"):
-            key = key_of_warning(line.strip(), current)
+            key = key_of_warning(line.strip(), current, origin)
             state.setdefault(key, [])
             if line.strip() not in state[key]:
                 state[key].append(line.strip())

@@ -6,9 +6,13 @@ Stages (all by default, or the ones named with --stage):
   selftest  host-side tests of this harness (canned guest logs with golden
             results, a hung guest, tree preparation, lint's result mapping)
   lint      checkpatch --strict, kernel-doc, htmldocs, W=1 + sparse (our files)
+  qtest     QEMU qtests of our QEMU patches (harness/qtest.py)
   guest     boot each machine variant in QEMU, collect KUnit and in-guest TAP
             results, scan the kernel log for reports and compare everything
             with the expected results in harness/expected/VARIANT.txt
+  bench     the smoke run of the benchmark (harness/bench.py --smoke): its
+            own kernel and machine, tiny sizes; every figure and output must
+            be produced (harness/expected/bench.txt for the guest's checks)
 
 Every result is a line "PASS name", "FAIL name: why" or "SKIP name: why"; the
 run ends with "N passed, N failed, N skipped" and exits non-zero on failure.
@@ -31,7 +35,9 @@ from guestlog import DONE, evaluate, scan_console  # noqa: E402,F401
 LOGS = os.path.join(treecfg.BUILD, "logs")
 
 VARIANTS = {
-    "vtd": ["-device", "intel-iommu,intremap=on"],
+    # intel-dsa (patches/qemu/0004): the DSA model that idxd probes; its
+    # MSI-X and IMS interrupts go through VT-d interrupt remapping.
+    "vtd": ["-device", "intel-iommu,intremap=on", "-device", "intel-dsa"],
     "vtd-caching": ["-device", "intel-iommu,intremap=on,caching-mode=on"],
     # amd-fch-smbus (patches/qemu/0001): the SMBus function at 00:14.0 that
     # the IVRS names for the southbridge IOAPIC, as on AMD platforms; 7.3
@@ -62,7 +68,11 @@ class Results:
 # --------------------------------------------------------------------------
 # Running guests
 
-def qemu_command(variant, edu, append, qemu="qemu-system-x86_64", logdir=None):
+def qemu_command(variant, edu, append, qemu="qemu-system-x86_64", logdir=None,
+                 kernel=None, initrd=None, smp=2, extra=()):
+    """The QEMU command line of a machine variant.  The bench machine
+    (harness/bench.py) passes its own kernel, initramfs, CPU count and
+    devices."""
     # Every variant runs the project's QEMU (harness/qemu.sh, "make qemu"):
     # the plain name callers pass by default means that build, never the
     # machine's own qemu-system-x86_64.  Its firmware comes from Debian's
@@ -80,14 +90,17 @@ def qemu_command(variant, edu, append, qemu="qemu-system-x86_64", logdir=None):
     cmd = [qemu, "-L", "/usr/share/seabios", "-L", "/usr/lib/ipxe/qemu",
            "-L", "/usr/share/qemu",
            "-accel", "tcg", "-machine", "q35,kernel-irqchip=split",
-           "-cpu", "max,la57=off", "-smp", "2", "-m", "2048", "-nodefaults",
+           "-cpu", "max,la57=off", "-smp", str(smp), "-m", "2048", "-nodefaults",
            "-display", "none", "-no-reboot",
-           "-kernel", os.path.join(treecfg.OBJ, "arch/x86/boot/bzImage"),
-           "-initrd", os.path.join(treecfg.BUILD, "initramfs.cpio.gz"),
+           "-kernel",
+           kernel or os.path.join(treecfg.OBJ, "arch/x86/boot/bzImage"),
+           "-initrd",
+           initrd or os.path.join(treecfg.BUILD, "initramfs.cpio.gz"),
            "-append", append]
     cmd += VARIANTS[variant]
     for _ in range(edu):
         cmd += ["-device", "edu,dma_mask=0xffffffffffffffff"]
+    cmd += list(extra)
     if logdir:
         cmd += ["-serial", f"file:{logdir}/console.log",
                 "-serial", f"file:{logdir}/tap.log"]
@@ -182,7 +195,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage", action="append",
                     choices=["selftest", "lint", "matrix", "series",
-                             "guest"])
+                             "qtest", "guest", "bench"])
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--edu", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=900,
@@ -204,7 +217,8 @@ def main():
     if opts.update_manifest:
         return manifest.main([f"--variants={','.join(variants)}",
                               f"--logs={opts.logs}"])
-    stages = opts.stage or ["selftest", "lint", "matrix", "series", "guest"]
+    stages = opts.stage or ["selftest", "lint", "matrix", "series", "qtest",
+                            "guest", "bench"]
     res = Results()
     t0 = time.time()
     if "selftest" in stages:
@@ -230,8 +244,14 @@ def main():
         import series
         series.make_series()
         series.check_series(res)
+    if "qtest" in stages:
+        import qtest
+        qtest.run(res)
     if "guest" in stages:
         guest(res, variants, opts)
+    if "bench" in stages:
+        import bench
+        bench.smoke(res)
     print(f"# took {time.time() - t0:.0f}s")
     print(f"{res.count('PASS')} passed, {res.count('FAIL')} failed, "
           f"{res.count('SKIP')} skipped")

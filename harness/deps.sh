@@ -14,9 +14,8 @@ KSRC_SUITE=trixie-backports
 
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       patch kmod python3 python3-yaml python3-ply python3-git perl ccache
-      sparse
       busybox-static libc6-dev git python3-sphinx
-      gcc-aarch64-linux-gnu clang-19
+      gcc-aarch64-linux-gnu clang-19 gnuplot-nox
       debian-archive-keyring ca-certificates)
 
 # shellcheck source=harness/pkgs.sh

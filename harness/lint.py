@@ -77,16 +77,47 @@ def kerneldoc_results(name, output, rc=0, added=None):
     return out
 
 
+# The project's sparse (harness/sparse.sh): Debian 12's sparse 0.6.4 with
+# patches/sparse/series.  Debian's own sparse does not parse
+# __typeof_unqual__, which Linux 7.3's scripts/checker-valid.sh requires.
+SPARSE = os.path.join(treecfg.BUILD, "sparse", "build", "sparse")
+
+# What the kernel's Makefile says when scripts/checker-valid.sh refuses
+# the checker; it then sets KBUILD_CHECKSRC = 0 and checks nothing.
+CHECKER_OFF = re.compile(r"C=\d+ specified, but .* is not available or "
+                         r"not up to date")
+
+
 def build_results(name, output, rc, added=None):
-    """make W=1 C=2 FILE.o output: every warning or error about the file."""
+    """make W=1 C=1 FILE.o output (not silent): every warning or error
+    about the file, and every error elsewhere (sparse stopped at an
+    upstream header).  Sparse must have checked the file: kbuild's
+    "  CHECK   FILE" line is the proof, and the kernel's checker-refused
+    warning (C=1 silently turned off) is a failure whatever else the
+    build printed."""
+    test = f"lint/W=1+sparse/{name}"
     msgs = only_added([ln for ln in output.splitlines()
                        if re.search(r"(warning|error):", ln) and name in ln],
                       added)
-    out = [("FAIL", f"lint/W=1+sparse/{name}", m) for m in msgs]
+    out = [("FAIL", test, m) for m in msgs]
+    # An error of sparse in a file that is not ours (an upstream header
+    # it cannot parse) means that part of the file went unchecked.
+    out += [("FAIL", test, "sparse could not check all of it: " + ln)
+            for ln in dict.fromkeys(output.splitlines())
+            if re.match(r"^\S+:\d+:\d+: error: ", ln) and name not in ln]
+    off = CHECKER_OFF.search(output)
+    if off:
+        out.append(("FAIL", test, "sparse did not run, the kernel turned "
+                    "C=1 off (make sparse builds the project's sparse): " +
+                    off.group(0)))
+    elif rc == 0 and not re.search(r"^\s*CHECK\s+" + re.escape(name) + r"$",
+                                   output, re.M):
+        out.append(("FAIL", test, "sparse did not run: no CHECK line for "
+                    "the file in the build output"))
     if rc != 0 and not msgs:
-        out.append(("FAIL", f"lint/W=1+sparse/{name}", output.strip()[-300:]))
-    elif not msgs:
-        out.append(("PASS", f"lint/W=1+sparse/{name}", ""))
+        out.append(("FAIL", test, output.strip()[-300:]))
+    elif not out:
+        out.append(("PASS", test, ""))
     return out
 
 
@@ -198,21 +229,28 @@ def lint(res, build_objects=True):
     subprocess.run(["make", "-s", "-C", src, f"O={lobj}", "ARCH=x86_64",
                     "olddefconfig"], capture_output=True, text=True)
     headers_text = []
+    os.makedirs(os.path.join(treecfg.BUILD, "logs"), exist_ok=True)
+    log = open(os.path.join(treecfg.BUILD, "logs", "lint-build.log"), "w")
     for f in objs:
         try:
             os.remove(os.path.join(lobj, f[:-2] + ".o"))
         except FileNotFoundError:
             pass
+        # Not -s: kbuild's "CHECK file" line shows that sparse ran.
         r = subprocess.run(
-            ["make", "-s", "-C", src, f"O={lobj}", "ARCH=x86_64",
-             "CC=ccache gcc", "W=1", "C=1", f[:-2] + ".o"],
-            capture_output=True, text=True)
-        text = (r.stdout + r.stderr).replace(treecfg.SRC + "/", "")
+            ["make", "-C", src, f"O={lobj}", "ARCH=x86_64",
+             "CC=ccache gcc", f"CHECK={SPARSE}", "W=1", "C=1",
+             f[:-2] + ".o"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        text = r.stdout.replace(treecfg.SRC + "/", "")
         text = text.replace("../src/", "")
+        log.write(f"### make W=1 C=1 {f[:-2]}.o (exit {r.returncode})\n"
+                  f"{text}\n")
         for x in build_results(f, text, r.returncode,
                                added_lines(f) if f in patched else None):
             res.add(*x)
         headers_text.append(text)
+    log.close()
     # Warnings in the headers the series adds or patches count too (on
     # the lines the patches add, for upstream headers)
     text = "\n".join(dict.fromkeys("\n".join(headers_text).splitlines()))

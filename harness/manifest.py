@@ -31,7 +31,10 @@ import treecfg  # noqa: E402
 
 EXPECTED = os.path.join(treecfg.TOP, "harness", "expected")
 VARIANTS = ("vtd", "vtd-caching", "amdvi", "none")
-NO_SKIPS = ("vtd",)     # the machine that accepts IMS runs everything
+# The bench machine (harness/bench.py's smoke run, logs in build/logs/bench)
+# is recorded only when named: --update-manifest --variants=bench
+OTHER_MACHINES = ("bench",)
+NO_SKIPS = ("vtd", "bench")     # machines that run everything
 TRACKED = ("kunit/", "guest/")
 
 
@@ -106,6 +109,20 @@ def load(variant, where=EXPECTED):
 
 
 def format_manifest(variant, entries, info):
+    if variant in OTHER_MACHINES:
+        head = [
+            "# SPDX-License-Identifier: GPL-2.0",
+            f"# Expected results on the '{variant}' machine, checked by the "
+            f"{variant} stage",
+            "# of harness/check.py (harness/bench.py --smoke): a listed "
+            "result that is",
+            "# missing, a result not listed here and any SKIP fail.",
+            "# Regenerate from the latest smoke run (python3 harness/check.py "
+            "--stage bench)",
+            f"#   python3 harness/check.py --update-manifest --variants={variant}",
+            f"# Recorded from: kernel {info.get('kernel') or '?'}.",
+        ]
+        return "\n".join(head + [f"PASS {n}" for _, n, _ in entries]) + "\n"
     head = [
         "# SPDX-License-Identifier: GPL-2.0",
         f"# Expected results on the '{variant}' machine variant, checked by "
@@ -360,7 +377,7 @@ def main(argv=None):
                     help="where the manifests live")
     a = ap.parse_args(argv)
     vs = [v for v in a.variants.split(",") if v]
-    bad = [v for v in vs if v not in VARIANTS]
+    bad = [v for v in vs if v not in VARIANTS + OTHER_MACHINES]
     if bad:
         print(f"manifest: unknown variant(s) {', '.join(bad)}")
         return 2

@@ -6,7 +6,11 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD:-$top/build}
-root=$build/initramfs
+# The bench machine (harness/bench.py) has its own kernel and initramfs and
+# runs no in-guest test programs.
+obj=${IMS_KOBJ:-$build/obj}
+root=${IMS_INITRAMFS_ROOT:-$build/initramfs}
+image=${IMS_INITRAMFS:-$build/initramfs.cpio.gz}
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
@@ -20,12 +24,12 @@ mkdir -p "$build/guest-bin"
 # newer than Debian 12's linux-libc-dev): build/obj/usr/include.
 make -s -C "$build/src" O="$build/obj" ARCH=x86_64 headers >/dev/null
 for c in "$top"/tests/guest/*.c; do
-	[ -e "$c" ] || continue
+	[ -e "$c" ] && [ "${IMS_GUEST_PROGRAMS:-1}" = 1 ] || continue
 	n=$(basename "$c" .c)
 	out=$build/guest-bin/$n
 	if [ ! -e "$out" ] || [ "$c" -nt "$out" ] || [ "$top/tests/guest/tap.h" -nt "$out" ]; then
 		gcc -static -O2 -Wall -Wextra -Werror -I"$top/tests/guest" \
-			-I"$build/obj/usr/include" -o "$out" "$c"
+			-I"$obj/usr/include" -o "$out" "$c"
 	fi
 	# demo_*.c are run by the demo, everything else is a test.
 	case "$n" in
@@ -33,9 +37,9 @@ for c in "$top"/tests/guest/*.c; do
 	*) cp "$out" "$root/tests/$n.t" ;;
 	esac
 done
-make -s -C "$build/src" O="$build/obj" ARCH=x86_64 INSTALL_MOD_PATH="$root" \
+make -s -C "$build/src" O="$obj" ARCH=x86_64 INSTALL_MOD_PATH="$root" \
 	INSTALL_MOD_STRIP=1 modules_install >/dev/null
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
-	> "$build/initramfs.cpio.gz.tmp"
-mv "$build/initramfs.cpio.gz.tmp" "$build/initramfs.cpio.gz"
-echo "initramfs: $(du -h "$build/initramfs.cpio.gz" | cut -f1) with $(ls "$root/tests" | wc -l) test programs"
+	> "$image.tmp"
+mv "$image.tmp" "$image"
+echo "initramfs: $(du -h "$image" | cut -f1) with $(ls "$root/tests" | wc -l) test programs"

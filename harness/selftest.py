@@ -416,6 +416,7 @@ def lint_tests(report):
 
     mk = ("kernel/irq/ims.c:77:6: warning: no previous prototype for "
           "'ims_x' [-Wmissing-prototypes]\n"
+          "  CHECK   kernel/irq/ims.c\n"
           "kernel/irq/other.c:5:1: warning: not ours\n"
           "kernel/irq/ims.c:90:21: warning: incorrect type in assignment "
           "(different address spaces)\n")
@@ -425,6 +426,38 @@ def lint_tests(report):
     r = lint.build_results("kernel/irq/ims.c", "make: *** [x] Error 2", 2)
     report("lint/w1-sparse-build-failure", statuses(r) == [
         ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+
+    # Sparse must really run: the kernel's Makefile turns C=1 off with one
+    # warning when scripts/checker-valid.sh refuses the checker (Debian 12's
+    # sparse 0.6.4 on Linux 7.3), and the build is otherwise clean.
+    off = canned("lint-sparse-off.log")
+    r = lint.build_results("kernel/irq/ims.c", off, 0)
+    report("lint/sparse-disabled-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+        "C=1 off" in r[0][2] and "not up to date" in r[0][2], str(r))
+    on = canned("lint-sparse-on.log")
+    r = lint.build_results("kernel/irq/ims.c", on, 0)
+    report("lint/sparse-ran-clean", statuses(r) == [
+        ("PASS", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", ""), 0)
+    report("lint/no-check-line-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+        "no CHECK line" in r[0][2], str(r))
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", "  CHECK   kernel/irq/ims_kunit.c\n"),
+        0)
+    report("lint/other-files-check-line-is-failure", statuses(r) == [
+        ("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")], str(r))
+    # Debian's sparse 0.6.4 on Linux 7.3's MODULE_INFO(): an error in an
+    # upstream header (and warnings there stay upstream's)
+    r = lint.build_results("kernel/irq/ims.c", sub(
+        on, "  CHECK   kernel/irq/ims.c\n", "  CHECK   kernel/irq/ims.c\n"
+        "include/linux/module.h:230:1: error: bad constant expression\n"
+        "include/linux/list.h:12:1: warning: upstream's own\n"), 0)
+    report("lint/sparse-error-in-upstream-header-is-failure",
+           statuses(r) == [("FAIL", "lint/W=1+sparse/kernel/irq/ims.c")] and
+           "module.h:230" in r[0][2], str(r))
 
     no_sphinx = ("Documentation/Makefile:44: The 'sphinx-build' command was "
                  "not found. Make sure you have Sphinx installed and in PATH"
@@ -512,6 +545,16 @@ def build_tests(report):
                           "  MODPOST Module.symvers\n")
     report("build/recompiled-clean-object-clears-its-warning",
            sorted(st3) == ["vmlinux"], str(st3))
+    # A warning in a header belongs to the file that included it: cleared
+    # when that file compiles cleanly again
+    hdr = ("  CC      kernel/irq/ims.o\n"
+           "In file included from ../src/kernel/irq/ims.c:44:\n"
+           "../src/kernel/irq/ims.c: In function 'ims_info_valid':\n"
+           "../src/include/linux/overflow.h:154:9: warning: ignoring return\n")
+    st4 = buildlog.update({}, hdr)
+    st5 = buildlog.update(st4, "  CC      kernel/irq/ims.o\n")
+    report("build/header-warning-cleared-with-its-includer",
+           sorted(st4) == ["kernel/irq/ims"] and st5 == {}, f"{st4} {st5}")
     report("build/clean-build-passes", buildlog.results({}) ==
            [("PASS", "build/no-warnings", "")])
     frag = "CONFIG_PCI=y\nCONFIG_KUNIT=n\nCONFIG_SAMPLE_IMS_EDU=m\n"
@@ -525,6 +568,91 @@ def build_tests(report):
                            "kernel/irq/ims.c:3:1: error: x\n"
                            "WARNING: modpost: y\nmake[2]: *** Error 2\n")
     report("matrix/warnings-and-errors-found", len(w) == 2, str(w))
+
+
+def bench_tap(drop=(), got=None):
+    """A canned tap.log of a bench run (tests/guest/bench.sh): every
+    block, or without the blocks in drop; got: vectors of every growth."""
+    kinds = ["ims-mem", "ims-mmio", "msix"]
+    checks = (["ims-bench module loads"] +
+              [f"{k} device bound" for k in kinds] +
+              ["set-up and tear-down of every kind"] +
+              [f"growth of {k}" for k in kinds] +
+              ["growth of ims-mem, freed in allocation order"] +
+              [f"memory of the vectors of {k}" for k in kinds] +
+              ["mask and unmask of every kind"] +
+              ["ims-bench module unloads with its devices bound"])
+    out = ["IMS-HARNESS: begin variant=bench edu=2 kernel=7.3.4 only= "
+           "kunit_filter=", "GUEST-TEST bench timeout=600",
+           f"1..{len(checks)}"]
+
+    def block(name, lines):
+        if name not in drop:
+            out.extend([f"BENCH-DATA {name}"] + lines + [f"BENCH-END {name}"])
+
+    block("machine", ["cpus=16", "cpu=QEMU TCG CPU", "kernel=7.3.4"])
+    block("params", ["iters=4 grow=8 hold=4 mask=4"])
+    block("setup", [f"setup kind={k} n=4 alloc_median_ns=10 "
+                    "request_irq_median_ns=20 free_irq_median_ns=30 "
+                    f"free_median_ns=40 total_median_ns={100 + i} "
+                    "total_p99_ns=200" for i, k in enumerate(kinds)])
+    for k in kinds:
+        n = 8 if got is None else got
+        block(f"vector-{k}", ["Global available:   3000"])
+        block(f"grow-{k}", [f"grow kind={k} max=8 got={n} stop_errno=0 order=lifo"] +
+              [f"g {k} {i} {100 + i} {200 + i}" for i in range(1, n + 1)])
+        block(f"mem-before-{k}", ["Slab: 1000 kB", "VmallocUsed: 8 kB",
+                                  "Percpu: 50 kB"])
+        block(f"hold-{k}", [f"hold kind={k} max=4 got=4 stop_errno=0"])
+        block(f"mem-after-{k}", ["Slab: 1004 kB", "VmallocUsed: 8 kB",
+                                 "Percpu: 51 kB"])
+    block("mask", [f"mask kind={k} n=4 median_ns=50 p99_ns=90"
+                   for k in kinds])
+    block("grow-fifo-ims-mem", ["grow kind=ims-mem max=8 got=8 stop_errno=0 "
+                                "order=fifo"] +
+          [f"g ims-mem {i} {100 + i} 200" for i in range(1, 9)])
+    out += [f"ok {i} - {c}" for i, c in enumerate(checks, 1)]
+    out += ["GUEST-EXIT bench 0", "KERNEL-TAINTED 0", guestlog.DONE]
+    return "\n".join(out) + "\n"
+
+
+def bench_tests(report):
+    """The benchmark's evaluation: every figure of a run, a missing figure
+    or output fails by name (speed is never judged)."""
+    import bench
+    import tempfile
+    res = bench.figures(bench_tap())
+    report("bench/complete-run-has-every-figure",
+           bench.missing_figures(res) == [] and
+           res["setup_ratio"]["ims-mem"] == round(100 / 102, 3),
+           str(bench.missing_figures(res)))
+    miss = dict(bench.missing_figures(bench.figures(
+        bench_tap(drop=("mask", "mem-after-ims-mmio")))))
+    report("bench/missing-blocks-are-missing-figures",
+           sorted(miss) == ["mask/ims-mem", "mask/ims-mmio", "mask/msix",
+                            "mask_ratio/ims-mem", "mask_ratio/ims-mmio",
+                            "memory/ims-mmio"],
+           str(miss))
+    miss = dict(bench.missing_figures(bench.figures(bench_tap(got=0))))
+    report("bench/growth-without-a-vector-fails",
+           all(f"growth/{k}" in miss for k in bench.KINDS), str(miss))
+    with tempfile.TemporaryDirectory() as d:
+        for name, tap, want in (
+                ("complete", bench_tap(), []),
+                ("missing", bench_tap(drop=("grow-msix",)),
+                 ["bench/figure/growth/msix", "bench/figure/scale/msix"])):
+            logs = os.path.join(d, name)
+            os.makedirs(logs)
+            open(os.path.join(logs, "tap.log"), "w").write(tap)
+            open(os.path.join(logs, "console.log"), "w").write("")
+            got = []
+            bench.evaluate_run(lambda s, n, w="": got.append((s, n, w)),
+                               logs, os.path.join(logs, "out"), False, 0, 60)
+            failed = sorted(n for s, n, _ in got if s != "PASS")
+            report(f"bench/evaluation-of-a-{name}-run",
+                   failed == want and any(n == "bench/boot" for _, n, _ in got)
+                   and os.path.exists(os.path.join(logs, "out", "plot.png")),
+                   str(failed))
 
 
 def hung_guest_test(report):
@@ -559,6 +687,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    bench_tests(report)
     git_error_tests(report)
     hung_guest_test(report)
     import selftest_tree

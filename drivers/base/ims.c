@@ -39,16 +39,51 @@ static struct dentry *ims_debugfs_root;
  */
 static DEFINE_MUTEX(ims_domain_lock);
 
+/* The buses' IMS policies, registered at boot */
+static LIST_HEAD(ims_bus_policies);
+static DEFINE_MUTEX(ims_bus_policy_lock);
+
+/**
+ * ims_register_bus_policy - Let a bus refuse IMS for some of its devices
+ * @policy:	The bus and its check; must stay valid (static)
+ *
+ * The bus-neutral IMS layer asks a device's bus before its MSI parent,
+ * without calling into the bus: PCI registers here that it refuses IMS
+ * wherever it refuses MSI. Buses register once, at boot.
+ */
+void ims_register_bus_policy(struct ims_bus_policy *policy)
+{
+	guard(mutex)(&ims_bus_policy_lock);
+	list_add_tail(&policy->node, &ims_bus_policies);
+}
+
+/* Whether the device's bus refuses IMS for it */
+static bool ims_bus_refuses(struct device *dev)
+{
+	struct ims_bus_policy *policy;
+
+	guard(mutex)(&ims_bus_policy_lock);
+	list_for_each_entry(policy, &ims_bus_policies, node) {
+		if (dev->bus == policy->bus)
+			return policy->supported(dev) != 0;
+	}
+	/* Fail closed: a PCI device is only allowed by PCI's own policy */
+	return dev_is_pci(dev);
+}
+
 /**
  * device_ims_supported - Check whether a device may have an IMS domain
  * @dev:	The device
  *
- * Asks the device's MSI parent domain. A refusal is logged with its reason,
- * once per call.
+ * Asks the device's bus (the policy registered with
+ * ims_register_bus_policy(): on PCI, whether MSI is allowed for the device
+ * at all) and then its MSI parent domain. A refusal
+ * is logged with its reason, once per call.
  *
  * Return: 0 if an IMS domain can be created for @dev, -EOPNOTSUPP if the
- * MSI parent does not support IMS or refuses it for @dev (e.g. no interrupt
- * remapping, or remapping by a virtual IOMMU).
+ * bus does not allow MSI for @dev, or the MSI parent does not support IMS
+ * or refuses it for @dev (e.g. no interrupt remapping, or remapping by a
+ * virtual IOMMU).
  */
 int device_ims_supported(struct device *dev)
 {
@@ -56,6 +91,11 @@ int device_ims_supported(struct device *dev)
 	const struct msi_parent_ops *pops;
 	const char *why;
 
+	if (ims_bus_refuses(dev)) {
+		dev_info(dev, "IMS refused: the %s bus does not allow MSI for this device\n",
+			 dev->bus->name);
+		return -EOPNOTSUPP;
+	}
 	if (!parent || !irq_domain_is_msi_parent(parent)) {
 		dev_info(dev, "IMS refused: no MSI parent domain\n");
 		return -EOPNOTSUPP;
@@ -184,9 +224,17 @@ static int ims_slots_show(struct seq_file *m, void *unused)
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ALL) {
 		struct irq_data *d = desc->irq ? irq_get_irq_data(desc->irq) : NULL;
 
-		seq_printf(m, "%-6u %-4u %#018llx  %-6s  %s\n", desc->msi_index,
-			   desc->irq, desc->data.icookie.value,
-			   d && irqd_irq_masked(d) ? "yes" : "no",
+		u64 cookie = desc->data.icookie.value;
+
+		seq_printf(m, "%-6u %-4u ", desc->msi_index, desc->irq);
+		/* A PASID as such; anything else may be a pointer: hashed */
+		if (upper_32_bits(cookie) == upper_32_bits(IMS_COOKIE_PASID_VALID))
+			seq_printf(m, "pasid %-12u", lower_32_bits(cookie));
+		else if (cookie)
+			seq_printf(m, "%-18p", desc->data.icookie.ptr);
+		else
+			seq_printf(m, "%-18s", "-");
+		seq_printf(m, "  %-6s  %s\n", d && irqd_irq_masked(d) ? "yes" : "no",
 			   desc->irq && irq_has_action(desc->irq) ? "yes" : "no");
 	}
 	return 0;
@@ -273,7 +321,9 @@ EXPORT_SYMBOL_GPL(__device_create_ims_domain);
  *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, %MSI_FLAG_FREE_MSI_DESCS and
  *		%MSI_FLAG_USE_DEF_DOM_OPS;
  *		the chip must provide irq_mask(), irq_unmask() and
- *		irq_write_msi_msg() and must not provide irq_set_affinity().
+ *		irq_write_msi_msg() and must not provide irq_set_affinity();
+ *		irq_write_msi_msg() must keep the message in msi_desc::msg,
+ *		which get_cached_msi_msg() and device_ims_restore() use.
  *		Without msi_domain_ops::set_desc the slot index becomes the
  *		hardware interrupt number.
  * @hwsize:	Number of slots, 0 for unbounded software indices
@@ -410,15 +460,14 @@ int device_ims_free_irq(struct device *dev, unsigned int index)
 	info = domain->host_data;
 	if (index >= info->hwsize)
 		return -ERANGE;
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-		if (desc->msi_index != index)
-			continue;
-		if (irq_has_action(desc->irq))
-			return -EBUSY;
-		msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
-		return 0;
-	}
-	return -ENOENT;
+	/* A direct lookup: freeing stays O(1) in a domain with many vectors */
+	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	if (!desc || !desc->irq)
+		return -ENOENT;
+	if (irq_has_action(desc->irq))
+		return -EBUSY;
+	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(device_ims_free_irq);
 
@@ -437,6 +486,69 @@ void device_ims_free_all_irqs(struct device *dev)
 		ims_free_all(dev);
 }
 EXPORT_SYMBOL_GPL(device_ims_free_all_irqs);
+
+/*
+ * Rewrite one vector's entry from the kernel's state, as genirq would, but
+ * without the bus lock callbacks: those may call into the driver, which
+ * the reset and resume paths must not. The message of an active vector is
+ * composed by the parent again, so a raw chip need not cache it.
+ */
+static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
+{
+	struct irq_data *d = irq_domain_get_irq_data(domain, desc->irq);
+	struct irq_desc *irqd = irq_to_desc(desc->irq);
+	struct msi_msg msg = { };
+	unsigned long flags;
+
+	if (!d || !irqd)
+		return;
+	raw_spin_lock_irqsave(&irqd->lock, flags);
+	if (irqd_is_activated(d))
+		irq_chip_compose_msi_msg(d, &msg);
+	d->chip->irq_mask(d);
+	d->chip->irq_write_msi_msg(d, &msg);
+	if (!irqd_irq_masked(d))
+		d->chip->irq_unmask(d);
+	raw_spin_unlock_irqrestore(&irqd->lock, flags);
+}
+
+/**
+ * device_ims_restore - Rewrite the IMS entries of a device after a reset
+ * @dev:	The device
+ *
+ * A function level reset, AER recovery or a return from D3cold leaves the
+ * device's message store in its reset state. This rewrites every allocated
+ * entry, as the PCI core does for MSI-X: the entry is masked (which
+ * re-establishes its control word, including the cookie's PASID for table
+ * library domains), the message of an active vector is written (none for a
+ * vector that was never requested), and the entry is unmasked again unless
+ * the interrupt is masked or disabled. Only the irq chip's irq_mask(),
+ * irq_write_msi_msg() and irq_unmask() are called, in atomic context; no
+ * driver callback that may sleep. A table library domain with a sync
+ * callback is reported to the device by its driver, with ims_sync_all()
+ * from the driver's own reset_done() or resume() callback.
+ *
+ * PCI devices get this from pci_restore_state(); other buses call it from
+ * their reset path. Nothing happens if @dev has no IMS domain.
+ *
+ * Context: Process context, may sleep (takes the device's MSI descriptor
+ * lock).
+ */
+void device_ims_restore(struct device *dev)
+{
+	struct irq_domain *domain;
+	struct msi_desc *desc;
+
+	if (!dev->msi.data)
+		return;
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return;
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		ims_restore_vector(domain, desc);
+}
+EXPORT_SYMBOL_GPL(device_ims_restore);
 
 static int __init ims_debugfs_init(void)
 {

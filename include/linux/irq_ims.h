@@ -26,6 +26,7 @@
 
 #include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/list.h>
 #include <linux/msi_api.h>
 #include <linux/types.h>
 
@@ -62,6 +63,8 @@ enum ims_storage {
  *			if the format has no PASID
  * @pasid_field:	Contiguous control word bits which hold the PASID, or
  *			0 if the format has no PASID
+ * @big_endian:		The slot words are big-endian (MMIO: ioread32be() and
+ *			iowrite32be(); memory: __be32), not little-endian
  *
  * All offsets are relative to the start of the slot, 4-byte aligned and
  * distinct. Control word bits outside @mask, @pasid_enable and @pasid_field
@@ -76,27 +79,39 @@ struct ims_slot_format {
 	bool	mask_active_low;
 	u32	pasid_enable;
 	u32	pasid_field;
+	bool	big_endian;
 };
 
 struct ims_table_info;
 
 /**
  * struct ims_table_ops - Callbacks of an %IMS_STORAGE_CUSTOM table
- * @write_msg:		Required: write @msg into @slot. Called with the entry
+ * @write_msg:		Required: write @msg into @slot. Called in atomic
+ *			context (irq descriptor lock held), with the entry
  *			masked by @set_mask when it was unmasked.
  * @set_mask:		Required: mask (@masked true) or unmask @slot. Called
- *			from atomic context; must be flushed to the device
- *			before it returns.
+ *			in atomic context; must be flushed to the device before
+ *			it returns.
  * @check_cookie:	Optional: return 0 if @cookie can be encoded for
- *			@slot (MSI_ANY_INDEX: not yet known), -EINVAL or another
- *			error code otherwise. Called before anything is
- *			allocated. Without it only a zero cookie is accepted.
+ *			@slot, -EINVAL or another error code otherwise. Called
+ *			before anything is allocated, with %MSI_ANY_INDEX as
+ *			@slot when the caller lets the core choose; then called
+ *			again with the chosen slot, and its error fails the
+ *			allocation. Without it only a zero cookie is accepted.
  * @init_slot:		Optional: prepare @slot for @cookie before its first
- *			message is written. Called in atomic context; a failed
- *			allocation calls @release_slot afterwards. The entry must
- *			end up masked; without this callback the library calls
- *			@set_mask.
+ *			message is written. The entry must end up masked;
+ *			without this callback the library calls @set_mask.
  * @release_slot:	Optional: called when the vector of @slot is freed.
+ *
+ * @check_cookie, @init_slot and @release_slot are called in process context
+ * with the device's MSI descriptor lock held; inside the MSI core's
+ * allocation and free paths (@init_slot, @release_slot and the second
+ * @check_cookie call) also with the irq domain mutex held. They may sleep,
+ * but must not call the IMS, MSI or irq interfaces, nor wait for anything
+ * that does.
+ * After a reset device_ims_restore() rewrites an entry through @set_mask
+ * (masked), @write_msg and @set_mask (unmasked), so those two must
+ * re-establish everything the entry needs, the cookie included.
  *
  * All callbacks get the library's copy of the table description; its
  * &ims_table_info.priv is the driver's pointer.
@@ -128,20 +143,30 @@ struct ims_table_ops {
  * @format:	Layout of a slot (%IMS_STORAGE_MMIO and %IMS_STORAGE_MEMORY)
  * @mmio:	%IMS_STORAGE_MMIO: address of slot 0
  * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array (slot
- *		words are little-endian, like MMIO ones), or NULL when
+ *		words are little-endian unless the format says big-endian,
+ *		like MMIO ones), or NULL when
  *		every entry has its own slot whose address is the entry's
  *		cookie (&msi_instance_cookie.ptr), e.g. a queue context
- * @sync:	%IMS_STORAGE_MEMORY, optional: tell the device that @slot
- *		may have changed. Called in sleepable context when the irq bus
- *		lock is released, i.e. after request_irq(), free_irq(),
- *		disable_irq(), enable_irq() and the like; disable_irq() masks
- *		at once for such tables. Mask changes the flow handler makes
- *		in hard interrupt context are not reported. Tables with @sync
- *		must not be disabled or enabled from atomic context (no
- *		disable_irq_nosync() from the handler). @sync is also called
- *		with the MSI descriptor lock of the device held (while vectors
- *		are allocated and freed): it must not call back into the IMS or
- *		MSI interfaces of the device.
+ * @sync:	%IMS_STORAGE_MEMORY and %IMS_STORAGE_CUSTOM, optional: tell
+ *		the device that @slot
+ *		may have changed. Called in sleepable process context when
+ *		genirq releases the irq bus lock of a live vector, i.e. after
+ *		request_irq(), free_irq(), disable_irq(), enable_irq() and the
+ *		like (disable_irq() masks at once for such tables), and by
+ *		ims_sync_all() (after device_ims_restore()) and
+ *		ims_set_cookie(). It is not called for mask
+ *		changes the flow handler makes in hard interrupt context, for
+ *		affinity changes (the remapping entry changes, not the stored
+ *		message), for CPU hotplug or suspend_device_irqs()/resume, nor
+ *		inside vector allocation and free: an entry set up or released
+ *		there is masked, and the next request_irq() reports it. Calls for
+ *		one table are serialized; no IMS, MSI or irq domain lock is
+ *		held (genirq's per-interrupt request mutex is, during
+ *		request_irq() and free_irq()). @sync may take the driver's locks, as long
+ *		as the driver never holds those while calling the functions
+ *		above on an IMS vector. Tables with @sync must not be disabled
+ *		or enabled from atomic context (no disable_irq_nosync() from
+ *		the handler).
  * @ops:	%IMS_STORAGE_CUSTOM: the driver's callbacks
  * @priv:	The driver's pointer, untouched by the library
  *
@@ -178,7 +203,21 @@ static inline union msi_instance_cookie ims_pasid_cookie(u32 pasid)
 	return (union msi_instance_cookie){ .value = IMS_COOKIE_PASID_VALID | pasid };
 }
 
+/**
+ * struct ims_bus_policy - A bus's say on which of its devices may use IMS
+ * @bus:	The bus
+ * @supported:	Return 0 if @dev may send device stored messages, a
+ *		negative error code otherwise (e.g. MSI is disabled for it)
+ * @node:	Internal, list of registered policies
+ */
+struct ims_bus_policy {
+	const struct bus_type	*bus;
+	int			(*supported)(struct device *dev);
+	struct list_head	node;
+};
+
 #ifdef CONFIG_IRQ_MSI_IMS
+void ims_register_bus_policy(struct ims_bus_policy *policy);
 int device_ims_supported(struct device *dev);
 int device_create_ims_domain(struct device *dev,
 			     const struct msi_domain_template *template,
@@ -196,9 +235,15 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 					 const struct irq_affinity_desc *affdesc);
 int device_ims_free_irq(struct device *dev, unsigned int index);
 void device_ims_free_all_irqs(struct device *dev);
+void device_ims_restore(struct device *dev);
 
 int ims_create_domain(struct device *dev, const struct ims_table_info *info);
+int ims_set_cookie(struct device *dev, unsigned int index,
+		   const union msi_instance_cookie *cookie);
+int ims_sync_all(struct device *dev);
 #else
+static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
+
 static inline int device_ims_supported(struct device *dev)
 {
 	return -EOPNOTSUPP;
@@ -242,9 +287,22 @@ static inline int device_ims_free_irq(struct device *dev, unsigned int index)
 
 static inline void device_ims_free_all_irqs(struct device *dev) { }
 
+static inline void device_ims_restore(struct device *dev) { }
+
 static inline int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline int ims_set_cookie(struct device *dev, unsigned int index,
+				 const union msi_instance_cookie *cookie)
+{
+	return -ENODEV;
+}
+
+static inline int ims_sync_all(struct device *dev)
+{
+	return -ENODEV;
 }
 #endif
 

@@ -15,11 +15,24 @@
  *    back for MMIO, a DMA write barrier for memory).
  *
  * Context: mask, unmask and message writes run in atomic context, with the
- * irq descriptor lock held. A table with a sync callback also gets a
- * sleepable irq bus lock around the operations that take it (request and
- * free, disable and enable, ...); the callback runs when that lock is
- * released. Such tables disable (mask) immediately rather than lazily, so
- * that disable_irq() is seen by sync.
+ * irq descriptor lock held. A table with a sync callback also gets the irq
+ * bus lock callbacks, which genirq calls in sleepable context around the
+ * operations of a live vector (request and free, disable and enable, ...);
+ * the callback runs when the bus lock is released. Such tables disable
+ * (mask) immediately rather than lazily, so that disable_irq() is seen by
+ * sync.
+ *
+ * The bus lock callbacks take no lock of their own and never run inside the
+ * MSI core's allocation and free paths (see ims_msi_init()): sync must not
+ * run under the irq domain mutex, which on x86 is the global vector domain
+ * mutex, nor be able to block an allocator. Lock order: the MSI descriptor
+ * lock of the device, then the table's sync lock, then whatever the
+ * driver's sync takes.
+ *
+ * The control word of every allocated entry is cached in the descriptor's
+ * domain cookie: mask and unmask never read the table, and the cache is what
+ * device_ims_restore() rewrites after a reset. Tables with sync also keep
+ * the set of allocated slots, to report each of them after a restore.
  */
 #include <linux/bitops.h>
 #include <linux/device.h>
@@ -29,8 +42,10 @@
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <kunit/visibility.h>
 
 #define IMS_NAME_MAX	24
@@ -38,8 +53,10 @@
 struct ims_table {
 	/* First member: the callbacks get a pointer to it */
 	struct ims_table_info	info;
-	/* Irq bus lock of tables with a sync callback */
-	struct mutex		bus_lock;
+	/* Serializes the sync callbacks of one table */
+	struct mutex		sync_lock;
+	/* Tables with sync: the allocated slots, for device_ims_restore() */
+	struct xarray		slots;
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 	ims_write_trace_t	trace;
 #endif
@@ -63,8 +80,18 @@ static inline bool ims_per_entry_slots(const struct ims_table_info *info)
 }
 
 /*
- * Slot word accessors: 32-bit little-endian MMIO accesses, or single-copy
- * little-endian memory accesses.
+ * The control word of an allocated MMIO entry is cached in its descriptor,
+ * so that mask and unmask never read the device. Memory slots are read:
+ * that costs nothing, and the driver may update its own bits there.
+ */
+static inline void ims_cache_ctrl(struct msi_desc *desc, u32 ctrl)
+{
+	desc->data.dcookie.value = ctrl;
+}
+
+/*
+ * Slot word accessors: 32-bit MMIO accesses, or single-copy memory
+ * accesses, little-endian unless the format says big-endian.
  */
 static void *ims_mem_slot(struct ims_table *t, unsigned int slot,
 			  const union msi_instance_cookie *c)
@@ -75,9 +102,23 @@ static void *ims_mem_slot(struct ims_table *t, unsigned int slot,
 static u32 ims_read(struct ims_table *t, unsigned int slot,
 		    const union msi_instance_cookie *c, unsigned int off)
 {
+	void __iomem *reg = t->info.mmio + (size_t)slot * t->info.stride + off;
+	void *mem;
+
 	if (t->info.storage == IMS_STORAGE_MMIO)
-		return readl(t->info.mmio + (size_t)slot * t->info.stride + off);
-	return le32_to_cpu(READ_ONCE(*(__le32 *)(ims_mem_slot(t, slot, c) + off)));
+		return t->info.format.big_endian ? ioread32be(reg) : readl(reg);
+	mem = ims_mem_slot(t, slot, c) + off;
+	if (t->info.format.big_endian)
+		return be32_to_cpu(READ_ONCE(*(__be32 *)mem));
+	return le32_to_cpu(READ_ONCE(*(__le32 *)mem));
+}
+
+/* The current control word of an allocated entry */
+static u32 ims_ctrl(struct ims_table *t, const struct msi_desc *desc)
+{
+	if (t->info.storage == IMS_STORAGE_MMIO)
+		return lower_32_bits(desc->data.dcookie.value);
+	return ims_read(t, desc->msi_index, &desc->data.icookie, t->info.format.ctrl);
 }
 
 static void ims_write(struct ims_table *t, unsigned int slot,
@@ -87,10 +128,21 @@ static void ims_write(struct ims_table *t, unsigned int slot,
 	if (t->trace)
 		t->trace(&t->info, slot, off, val);
 #endif
-	if (t->info.storage == IMS_STORAGE_MMIO)
-		writel(val, t->info.mmio + (size_t)slot * t->info.stride + off);
+	void __iomem *reg = t->info.mmio + (size_t)slot * t->info.stride + off;
+	void *mem;
+
+	if (t->info.storage == IMS_STORAGE_MMIO) {
+		if (t->info.format.big_endian)
+			iowrite32be(val, reg);
+		else
+			writel(val, reg);
+		return;
+	}
+	mem = ims_mem_slot(t, slot, c) + off;
+	if (t->info.format.big_endian)
+		WRITE_ONCE(*(__be32 *)mem, cpu_to_be32(val));
 	else
-		WRITE_ONCE(*(__le32 *)(ims_mem_slot(t, slot, c) + off), cpu_to_le32(val));
+		WRITE_ONCE(*(__le32 *)mem, cpu_to_le32(val));
 }
 
 /*
@@ -140,11 +192,12 @@ static void ims_set_masked(struct ims_table *t, struct msi_desc *desc, bool mask
 		t->info.ops->set_mask(&t->info, slot, c, masked);
 		return;
 	}
-	ctrl = ims_read(t, slot, c, f->ctrl);
+	ctrl = ims_ctrl_set_mask(f, ims_ctrl(t, desc), masked);
+	ims_cache_ctrl(desc, ctrl);
 	/* Unmask only after the message writes are visible */
 	if (!masked && t->info.storage == IMS_STORAGE_MEMORY)
 		dma_wmb();
-	ims_write(t, slot, c, f->ctrl, ims_ctrl_set_mask(f, ctrl, masked));
+	ims_write(t, slot, c, f->ctrl, ctrl);
 	ims_flush(t, slot, c);
 }
 
@@ -181,7 +234,7 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	}
 
 	/* Never let the device see a half written message: mask around it */
-	ctrl = ims_read(t, slot, c, f->ctrl);
+	ctrl = ims_ctrl(t, desc);
 	unmasked = !ims_ctrl_masked(f, ctrl);
 	if (unmasked) {
 		ims_write(t, slot, c, f->ctrl, ims_ctrl_set_mask(f, ctrl, true));
@@ -198,11 +251,14 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	ims_flush(t, slot, c);
 }
 
+/*
+ * The irq bus lock of tables with a sync callback. genirq serializes the
+ * operations on one interrupt itself; the library needs the callbacks only
+ * for the sleepable point at which sync reports the slot, so taking the
+ * "bus lock" takes nothing.
+ */
 static void ims_irq_bus_lock(struct irq_data *d)
 {
-	struct ims_table *t = irq_data_get_irq_chip_data(d);
-
-	mutex_lock(&t->bus_lock);
 }
 
 static void ims_irq_bus_sync_unlock(struct irq_data *d)
@@ -211,13 +267,15 @@ static void ims_irq_bus_sync_unlock(struct irq_data *d)
 	struct msi_desc *desc = irq_data_get_msi_desc(d);
 
 	/*
-	 * The bus lock is also taken while the interrupt is set up and torn
-	 * down, without a descriptor attached; there is nothing to report
-	 * then that the following request_irq() or the free does not cover.
+	 * Without a descriptor the interrupt is being set up or torn down by
+	 * the MSI core; the entry is masked then and the next request_irq()
+	 * reports it.
 	 */
-	if (desc)
-		t->info.sync(&t->info, desc->msi_index);
-	mutex_unlock(&t->bus_lock);
+	if (!desc)
+		return;
+	might_sleep();
+	guard(mutex)(&t->sync_lock);
+	t->info.sync(&t->info, desc->msi_index);
 }
 
 /*
@@ -236,8 +294,15 @@ static int ims_validate_cookie(struct irq_domain *domain, unsigned int index,
 			return t->info.ops->check_cookie(&t->info, index, c);
 		return c->value ? -EINVAL : 0;
 	}
+	/*
+	 * A slot address, never a PASID: a PASID cookie's upper half is not
+	 * the upper half of any pointer (non-canonical on 64-bit, zero on
+	 * 32-bit), so one handed to a queue context table is caught here.
+	 */
 	if (ims_per_entry_slots(&t->info))
-		return c->ptr && IS_ALIGNED((unsigned long)c->ptr, 4) ? 0 : -EINVAL;
+		return c->ptr && IS_ALIGNED((unsigned long)c->ptr, 4) &&
+		       upper_32_bits(c->value) != upper_32_bits(IMS_COOKIE_PASID_VALID) ?
+		       0 : -EINVAL;
 	if (!c->value)
 		return 0;
 	if (!ims_has_pasid(f) || !(c->value & IMS_COOKIE_PASID_VALID) ||
@@ -248,17 +313,21 @@ static int ims_validate_cookie(struct irq_domain *domain, unsigned int index,
 }
 
 /*
- * Put a slot into its idle state: masked, with the PASID of @ctrl_cookie
- * (or none) encoded, and no message. @c locates per entry slots.
+ * Put the slot of @desc into its idle state: masked, with the PASID of
+ * @ctrl_cookie (or none) encoded, and no message. The control word bits the
+ * format does not own are kept (for MMIO: as read here, from then on).
  */
-static void ims_reset_slot(struct ims_table *t, unsigned int slot,
-			   const union msi_instance_cookie *c,
+static void ims_reset_slot(struct ims_table *t, struct msi_desc *desc,
 			   const union msi_instance_cookie *ctrl_cookie)
 {
+	const union msi_instance_cookie *c = &desc->data.icookie;
 	const struct ims_slot_format *f = &t->info.format;
+	unsigned int slot = desc->msi_index;
 	u32 ctrl = ims_ctrl_set_mask(f, ims_read(t, slot, c, f->ctrl), true);
 
-	ims_write(t, slot, c, f->ctrl, ims_ctrl_set_cookie(f, ctrl, ctrl_cookie));
+	ctrl = ims_ctrl_set_cookie(f, ctrl, ctrl_cookie);
+	ims_cache_ctrl(desc, ctrl);
+	ims_write(t, slot, c, f->ctrl, ctrl);
 	ims_flush(t, slot, c);
 	ims_write(t, slot, c, f->addr_lo, 0);
 	ims_write(t, slot, c, f->addr_hi, 0);
@@ -267,32 +336,67 @@ static void ims_reset_slot(struct ims_table *t, unsigned int slot,
 }
 
 /* Set up a new entry masked, with its cookie encoded, and no message */
-static void ims_init_slot(struct ims_table *t, struct msi_desc *desc)
+static int ims_init_slot(struct ims_table *t, struct msi_desc *desc)
 {
 	const union msi_instance_cookie *c = &desc->data.icookie;
+	const struct ims_table_ops *ops = t->info.ops;
 	unsigned int slot = desc->msi_index;
+	int ret;
 
-	if (t->info.storage != IMS_STORAGE_CUSTOM)
-		ims_reset_slot(t, slot, c, c);
-	else if (t->info.ops->init_slot)
-		t->info.ops->init_slot(&t->info, slot, c);
+	/*
+	 * check_cookie() saw MSI_ANY_INDEX when the caller let the core
+	 * choose the slot: ask again now that the slot is known. Nothing is
+	 * set up for the slot before that.
+	 */
+	if (t->info.storage == IMS_STORAGE_CUSTOM && ops->check_cookie) {
+		ret = ops->check_cookie(&t->info, slot, c);
+		if (ret)
+			return ret;
+	}
+	/* Not under a lock sync runs under: xa_store() has its own */
+	if (t->info.sync) {
+		ret = xa_err(xa_store(&t->slots, slot, xa_mk_value(slot), GFP_KERNEL));
+		if (ret)
+			return ret;
+	}
+	if (t->info.storage != IMS_STORAGE_CUSTOM) {
+		ims_reset_slot(t, desc, c);
+		return 0;
+	}
+	if (ops->init_slot)
+		ops->init_slot(&t->info, slot, c);
 	else
-		t->info.ops->set_mask(&t->info, slot, c, true);
+		ops->set_mask(&t->info, slot, c, true);
+	return 0;
 }
 
 /*
  * msi_domain_ops::msi_init: runs when the parent has set up the interrupt,
  * before it is activated (the first message write). From here on a failed
  * allocation is unwound through msi_free, so every initialized slot is
- * released again. Past the slot setup this is the core's default init.
+ * released again. Past the slot setup this is the core's default init, in
+ * the opposite order: the flow handler is installed while the interrupt has
+ * no chip yet, because installing it takes the chip's bus lock, and the
+ * bus lock of a table with sync must never be taken inside the MSI core's
+ * allocation (under the irq domain mutex).
  */
 static int ims_msi_init(struct irq_domain *domain, struct msi_domain_info *info,
 			unsigned int virq, irq_hw_number_t hwirq, msi_alloc_info_t *arg)
 {
-	ims_init_slot(info->data, arg->desc);
-	irq_domain_set_hwirq_and_chip(domain, virq, hwirq, info->chip, info->chip_data);
-	if (info->handler && info->handler_name)
+	int ret = ims_init_slot(info->data, arg->desc);
+
+	if (ret)
+		return ret;
+	if (info->handler && info->handler_name) {
 		__irq_set_handler(virq, info->handler, 0, info->handler_name);
+		if (info->handler_data)
+			irq_set_handler_data(virq, info->handler_data);
+	}
+	/*
+	 * Freeing relies on the reverse: irq_domain_remove_irq() clears the
+	 * chip before irq_domain_free_irqs_top() resets the handler.
+	 */
+	irq_domain_set_hwirq_and_chip(domain, virq, hwirq, info->chip, info->chip_data);
 	return 0;
 }
 
@@ -306,8 +410,10 @@ static void ims_msi_free(struct irq_domain *domain, struct msi_domain_info *info
 	struct ims_table *t = info->data;
 	unsigned int slot = desc->msi_index;
 
+	if (t->info.sync)
+		xa_erase(&t->slots, slot);
 	if (t->info.storage != IMS_STORAGE_CUSTOM)
-		ims_reset_slot(t, slot, c, &none);
+		ims_reset_slot(t, desc, &none);
 	else if (t->info.ops->release_slot)
 		t->info.ops->release_slot(&t->info, slot, c);
 	else
@@ -354,9 +460,13 @@ static bool ims_format_valid(const struct ims_table_info *info)
 
 static bool ims_info_valid(const struct ims_table_info *info)
 {
+	unsigned int size;
+
 	if (info->name && strlen(info->name) > IMS_NAME_MAX)
 		return false;
-	if (info->nr_slots > MSI_MAX_INDEX + 1)
+	/* A table is at most 4 GiB, so slot offsets never overflow */
+	if (info->nr_slots > MSI_MAX_INDEX + 1 ||
+	    check_mul_overflow(info->nr_slots, info->stride, &size))
 		return false;
 
 	switch (info->storage) {
@@ -368,8 +478,7 @@ static bool ims_info_valid(const struct ims_table_info *info)
 			return false;
 		return ims_format_valid(info);
 	case IMS_STORAGE_CUSTOM:
-		return info->ops && info->ops->write_msg && info->ops->set_mask &&
-		       !info->sync;
+		return info->ops && info->ops->write_msg && info->ops->set_mask;
 	default:
 		return false;
 	}
@@ -379,7 +488,8 @@ static void ims_table_free(void *data)
 {
 	struct ims_table *t = data;
 
-	mutex_destroy(&t->bus_lock);
+	xa_destroy(&t->slots);
+	mutex_destroy(&t->sync_lock);
 	kfree(t);
 }
 
@@ -426,7 +536,8 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 			.flags			= MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS |
 						  MSI_FLAG_FREE_MSI_DESCS |
 						  MSI_FLAG_USE_DEF_DOM_OPS |
-						  MSI_FLAG_USE_DEF_CHIP_OPS,
+						  MSI_FLAG_USE_DEF_CHIP_OPS |
+						  MSI_FLAG_DEV_SYSFS,
 			.bus_token		= dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
 								    DOMAIN_BUS_DEVICE_IMS,
 		},
@@ -441,7 +552,8 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 	if (!t)
 		return -ENOMEM;
 	t->info = *info;
-	mutex_init(&t->bus_lock);
+	mutex_init(&t->sync_lock);
+	xa_init(&t->slots);
 	if (info->sync) {
 		tmpl.chip.irq_bus_lock = ims_irq_bus_lock;
 		tmpl.chip.irq_bus_sync_unlock = ims_irq_bus_sync_unlock;
@@ -455,6 +567,138 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(ims_create_domain);
+
+/* Re-encode the entry of @desc for @cookie; descriptor lock held */
+static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi_desc *desc,
+			     const union msi_instance_cookie *cookie)
+{
+	const struct ims_slot_format *f = &t->info.format;
+	bool masked = irqd_irq_masked(d);
+	u32 ctrl;
+
+	/* Masked while the PASID changes, unmasked again as it was */
+	ims_set_masked(t, desc, true);
+	desc->data.icookie = *cookie;
+	ctrl = ims_ctrl_set_cookie(f, ims_ctrl(t, desc), cookie);
+	if (t->info.storage == IMS_STORAGE_MMIO)
+		ims_cache_ctrl(desc, ctrl);
+	ims_write(t, desc->msi_index, cookie, f->ctrl, ctrl);
+	ims_flush(t, desc->msi_index, cookie);
+	if (!masked)
+		ims_set_masked(t, desc, false);
+}
+
+/* Report every allocated slot of @t to the device */
+static void ims_sync_slots(struct ims_table *t)
+{
+	unsigned long slot;
+	void *entry;
+
+	xa_for_each(&t->slots, slot, entry) {
+		guard(mutex)(&t->sync_lock);
+		t->info.sync(&t->info, slot);
+	}
+}
+
+/* The library's table of @dev's IMS domain, or NULL */
+static struct ims_table *ims_dev_table(struct device *dev)
+{
+	struct irq_domain *domain;
+
+	if (!dev->msi.data)
+		return NULL;
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
+	if (!domain || ((struct msi_domain_info *)domain->host_data)->ops->msi_init !=
+		       ims_msi_init)
+		return NULL;
+	return ims_domain_table(domain);
+}
+
+/**
+ * ims_sync_all - Report every allocated entry of a table to the device
+ * @dev:	The device
+ *
+ * For tables with a sync callback: calls it for every allocated slot. A
+ * driver calls this after device_ims_restore() rewrote its entries (the
+ * PCI core does that in pci_restore_state()), from its own reset_done()
+ * or resume() callback, where the device can take the updates again.
+ *
+ * Context: Process context, may sleep. The caller owns the IMS domain (it
+ * is not removed concurrently) and holds no lock that sync takes.
+ * Return: 0, or -ENODEV if @dev has no IMS table library domain.
+ */
+int ims_sync_all(struct device *dev)
+{
+	struct ims_table *t = ims_dev_table(dev);
+
+	if (!t)
+		return -ENODEV;
+	if (t->info.sync)
+		ims_sync_slots(t);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ims_sync_all);
+
+/**
+ * ims_set_cookie - Change the cookie of an allocated IMS entry
+ * @dev:	The device
+ * @index:	The slot of the entry
+ * @cookie:	The new cookie, checked like the cookie of an allocation
+ *
+ * Rebinds an entry to another PASID (or to none) while its interrupt
+ * number, its handler and its message stay: the entry is masked, the new
+ * cookie encoded and the entry unmasked again unless the interrupt is
+ * masked or disabled. A table with sync reports the slot afterwards. The
+ * cookie of a per entry memory slot is the slot's address and cannot be
+ * changed; custom tables have no callback to rebind an entry.
+ *
+ * Context: Process context, may sleep. The caller owns the IMS domain (it
+ * is not removed concurrently) and holds no lock that sync takes.
+ * Return: 0 on success; -ENODEV if @dev has no IMS table library domain,
+ * -ENOENT if no vector is allocated at @index, -EINVAL for a cookie the
+ * table cannot encode, -EOPNOTSUPP for per entry slots and custom tables;
+ * nothing is changed on error.
+ */
+int ims_set_cookie(struct device *dev, unsigned int index,
+		   const union msi_instance_cookie *cookie)
+{
+	struct ims_table *t = NULL;
+	struct irq_domain *domain;
+	struct irq_desc *irqd;
+	struct msi_desc *desc;
+	unsigned long flags;
+	int ret;
+
+	if (!dev->msi.data)
+		return -ENODEV;
+	scoped_guard(msi_descs_lock, dev) {
+		domain = msi_get_device_domain(dev, MSI_SECONDARY_DOMAIN);
+		if (!domain || ((struct msi_domain_info *)domain->host_data)->ops->msi_init !=
+			       ims_msi_init)
+			return -ENODEV;
+		t = ims_domain_table(domain);
+		if (ims_per_entry_slots(&t->info) || t->info.storage == IMS_STORAGE_CUSTOM)
+			return -EOPNOTSUPP;
+		ret = ims_validate_cookie(domain, index, cookie);
+		if (ret)
+			return ret;
+		desc = msi_domain_find_desc_locked(dev, MSI_SECONDARY_DOMAIN, index);
+		if (!desc || !desc->irq)
+			return -ENOENT;
+		irqd = irq_to_desc(desc->irq);
+		raw_spin_lock_irqsave(&irqd->lock, flags);
+		ims_recode_entry(t, irq_domain_get_irq_data(domain, desc->irq), desc, cookie);
+		raw_spin_unlock_irqrestore(&irqd->lock, flags);
+	}
+	/* Report the slot outside the MSI descriptor lock */
+	if (t->info.sync) {
+		guard(mutex)(&t->sync_lock);
+		t->info.sync(&t->info, index);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ims_set_cookie);
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Let the KUnit tests record every slot word the library writes */

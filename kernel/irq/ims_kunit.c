@@ -14,6 +14,7 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irq_ims.h>
@@ -319,12 +320,44 @@ static void ims_policy_raw_template_checked(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
 }
 
+/*
+ * The PCI "no MSI" policy applies to IMS: a device with no_msi set (quirks)
+ * and a device behind a bridge which does not forward MSI writes are
+ * refused, below an accepting parent too (pci=nomsi takes the same path).
+ */
+static void ims_policy_pci_no_msi(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	int ret;
+
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	pdev->no_msi = 1;
+	ret = ims_create_domain(&pdev->dev, &info);
+	pdev->no_msi = 0;
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+
+	pdev->bus->bus_flags |= PCI_BUS_FLAGS_NO_MSI;
+	ret = ims_create_domain(&pdev->dev, &info);
+	pdev->bus->bus_flags &= ~PCI_BUS_FLAGS_NO_MSI;
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+
+	/* The same device, MSI allowed again: accepted */
+	KUNIT_EXPECT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+}
+
 static struct kunit_case ims_policy_cases[] = {
 	KUNIT_CASE(ims_policy_intel_decision),
 	KUNIT_CASE(ims_policy_amd_decision),
 	KUNIT_CASE(ims_policy_real_parent),
 	KUNIT_CASE(ims_policy_non_pci_refused),
 	KUNIT_CASE(ims_policy_raw_template_checked),
+	KUNIT_CASE(ims_policy_pci_no_msi),
 	{}
 };
 
@@ -348,8 +381,10 @@ static void ims_desc_invalid_rejected(struct kunit *test)
 		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
 		.format = dsa_format, .mem = mem,
 	};
-	struct ims_table_info bad[16];
+	struct ims_table_info *bad = kunit_kcalloc(test, 20, sizeof(*bad), GFP_KERNEL);
 	int i, n = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, bad);
 
 	bad[n] = good; bad[n++].stride = 12;
 	bad[n] = good; bad[n++].stride = 18;
@@ -367,6 +402,8 @@ static void ims_desc_invalid_rejected(struct kunit *test)
 	bad[n] = good; bad[n++].name = "a-name-longer-than-the-chip-name-room";
 	bad[n] = good; bad[n].storage = IMS_STORAGE_CUSTOM; bad[n++].ops = &dummy_ops;
 	bad[n] = good; bad[n++].storage = 7;
+	/* 2 * 2 GiB: the table size would overflow */
+	bad[n] = good; bad[n].nr_slots = 2; bad[n++].stride = 0x80000000;
 
 	for (i = 0; i < n; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, ims_create_domain(&pdev->dev, &bad[i]), -EINVAL,
@@ -476,7 +513,12 @@ static void ims_lib_dsa_mmio_bytes(struct kunit *test)
 	expect_cached_msg(test, map.virq, slot, &dsa_format);
 	KUNIT_EXPECT_EQ(test, word(slot, 12), ctrl_pasid);
 
-	/* Mask at disable_irq() time, not lazily at the next interrupt */
+	/*
+	 * Mask at disable_irq() time, not lazily at the next interrupt. The
+	 * control word comes from the library's cache, not from a read of
+	 * the table: a clobbered word is rewritten whole.
+	 */
+	*(u32 *)(slot + 12) = 0;
 	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
 	disable_irq(map.virq);
 	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0) | ctrl_pasid);
@@ -503,6 +545,7 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 	};
 	void *q0 = kunit_slots(test, QCTX_SIZE), *q1 = kunit_slots(test, QCTX_SIZE);
 	union msi_instance_cookie c0 = { .ptr = q0 }, c1 = { .ptr = q1 }, none = { };
+	union msi_instance_cookie pasid = ims_pasid_cookie(4);
 	struct msi_map m0, m1;
 	struct device *dev;
 
@@ -510,8 +553,10 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 	*(u32 *)q1 = QCTX_OWNED;
 	dev = lib_domain(test, &info);
 
-	/* A per entry slot needs its address as cookie */
+	/* A per entry slot needs its address as cookie, never a PASID */
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, &none, NULL).index,
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, &pasid, NULL).index,
 			-EINVAL);
 	m0 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &c0, NULL);
 	m1 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &c1, NULL);
@@ -538,7 +583,7 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 
 /* Custom storage: the library calls the driver's callbacks */
 struct custom_log {
-	unsigned int	writes, masks, unmasks, inits, releases;
+	unsigned int	writes, masks, unmasks, inits, releases, syncs;
 	unsigned int	writes_unmasked;
 	bool		masked;
 	struct msi_msg	last;
@@ -805,6 +850,411 @@ static void ims_lib_threaded_without_oneshot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
 }
 
+/* Slot 0 is the device's own: refused, but only once the slot is known */
+static int custom_check_slot(const struct ims_table_info *info, unsigned int slot,
+			     const union msi_instance_cookie *c)
+{
+	return slot == 0 ? -EPERM : 0;
+}
+
+static void custom_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	((struct custom_log *)info->priv)->syncs++;
+}
+
+static const struct ims_table_ops custom_slot_ops = {
+	.write_msg	= custom_write,
+	.set_mask	= custom_mask,
+	.check_cookie	= custom_check_slot,
+	.init_slot	= custom_init,
+	.release_slot	= custom_release,
+};
+
+/*
+ * check_cookie() sees MSI_ANY_INDEX before the core picks a slot; it is
+ * asked again with the slot, and its own error code reaches the caller
+ * (not the MSI core's -ENOSPC), with nothing left allocated.
+ */
+static void ims_lib_check_cookie_any_index(struct kunit *test)
+{
+	struct custom_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_CUSTOM, .nr_slots = 4, .ops = &custom_slot_ops,
+		.sync = custom_sync,
+	};
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	info.priv = log;
+	dev = lib_domain(test, &info);
+
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -EPERM);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index,
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 0), 0);
+	KUNIT_EXPECT_EQ(test, log->inits, 0);
+	KUNIT_EXPECT_EQ(test, log->releases, 0);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 1, NULL, NULL).index, 1);
+	KUNIT_EXPECT_EQ(test, log->inits, 1);
+	/* The refused slot left nothing behind: only slot 1 is reported */
+	log->syncs = 0;
+	KUNIT_EXPECT_EQ(test, ims_sync_all(dev), 0);
+	KUNIT_EXPECT_EQ(test, log->syncs, 1);
+}
+
+/*
+ * After a reset the PCI core's restore path rewrites every allocated entry
+ * byte for byte: live and unmasked, requested but disabled, and allocated
+ * but never requested, each with its PASID and the control bits the driver
+ * owns. Slots without a vector are left alone.
+ */
+static void ims_lib_restore_after_reset(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	void *regs = kunit_slots(test, NSLOTS * 16);
+	u8 *before = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.name = "KUNIT-DSA", .storage = IMS_STORAGE_MMIO, .nr_slots = NSLOTS,
+		.stride = 16, .format = dsa_format,
+		.mmio = (void __iomem __force *)regs,
+	};
+	union msi_instance_cookie p1 = ims_pasid_cookie(0x11), p2 = ims_pasid_cookie(0x22);
+	atomic_t *syncs = kunit_kzalloc(test, sizeof(*syncs), GFP_KERNEL);
+	struct msi_map live, off, idle;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, syncs);
+	/* Control bits the format does not own: the driver's, restored too */
+	memset(regs, 0xa5, 3 * 16);
+	/* Slots without a vector: left alone */
+	memset(regs + 3 * 16, 0x33, (NSLOTS - 3) * 16);
+	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+	live = device_ims_alloc_irq(&pdev->dev, 0, &p1, NULL);
+	off = device_ims_alloc_irq(&pdev->dev, 1, &p2, NULL);
+	idle = device_ims_alloc_irq(&pdev->dev, 2, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, live.index, 0);
+	KUNIT_ASSERT_EQ(test, off.index, 1);
+	KUNIT_ASSERT_EQ(test, idle.index, 2);
+	KUNIT_ASSERT_EQ(test, request_irq(live.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(off.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	irq_set_status_flags(off.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(off.virq);
+	memcpy(before, regs, NSLOTS * 16);
+
+	/* The reset: the allocated entries lose everything */
+	memset(regs, 0x5a, 3 * 16);
+	pci_restore_msi_state(pdev);
+	KUNIT_EXPECT_MEMEQ(test, regs, before, NSLOTS * 16);
+	/* Live unmasked, disabled masked, idle masked: PASIDs back */
+	KUNIT_EXPECT_EQ(test, word(regs, 12) & (BIT(0) | BIT(3) | GENMASK(31, 12)),
+			BIT(3) | (0x11 << 12));
+	KUNIT_EXPECT_EQ(test, word(regs + 16, 12) & (BIT(0) | BIT(3) | GENMASK(31, 12)),
+			BIT(0) | BIT(3) | (0x22 << 12));
+	KUNIT_EXPECT_EQ(test, word(regs + 32, 12) & (BIT(0) | BIT(3)), BIT(0));
+
+	enable_irq(off.virq);
+	free_irq(off.virq, test);
+	free_irq(live.virq, test);
+	device_remove_ims_domain(&pdev->dev);
+
+	/*
+	 * Memory slots with sync: a reset does not clear system memory, but
+	 * the device must be told again. Restore calls no driver code (it
+	 * runs in reset and resume paths); the driver reports every
+	 * allocated slot with ims_sync_all().
+	 */
+	info = (struct ims_table_info){
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = regs, .sync = ims_count_sync, .priv = syncs,
+	};
+	memset(regs, 0, NSLOTS * 16);
+	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+	live = device_ims_alloc_irq(&pdev->dev, 3, &p1, NULL);
+	idle = device_ims_alloc_irq(&pdev->dev, 4, &p2, NULL);
+	KUNIT_ASSERT_EQ(test, live.index, 3);
+	KUNIT_ASSERT_EQ(test, idle.index, 4);
+	KUNIT_ASSERT_EQ(test, request_irq(live.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	memcpy(before, regs, NSLOTS * 16);
+	n = atomic_read(syncs);
+	pci_restore_msi_state(pdev);
+	KUNIT_EXPECT_MEMEQ(test, regs, before, NSLOTS * 16);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n);
+	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 2);
+	free_irq(live.virq, test);
+	/* Freed slots are not reported any more */
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, 3), 0);
+	n = atomic_read(syncs);
+	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
+}
+
+static DEFINE_MUTEX(ims_kunit_driver_lock);
+
+/* A sync which takes a lock of the driver's, as a firmware mailbox would */
+static void ims_locked_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	guard(mutex)(&ims_kunit_driver_lock);
+	atomic_inc((atomic_t *)info->priv);
+}
+
+struct ims_sync_race {
+	struct device		*dev;
+	unsigned int		virq;
+	struct completion	go;
+	atomic_t		*ready;
+	int			err;
+};
+
+/* Allocates and frees vectors with the driver's lock held */
+static int ims_sync_race_alloc(void *data)
+{
+	struct ims_sync_race *r = data;
+	struct msi_map map;
+	int i;
+
+	atomic_inc(r->ready);
+	wait_for_completion(&r->go);
+	for (i = 0; i < 50 && !r->err; i++) {
+		guard(mutex)(&ims_kunit_driver_lock);
+		map = device_ims_alloc_irq(r->dev, MSI_ANY_INDEX, NULL, NULL);
+		if (map.index < 0)
+			r->err = map.index;
+		else
+			r->err = device_ims_free_irq(r->dev, map.index);
+	}
+	return 0;
+}
+
+/* Requests and frees the handler of another vector: sync runs each time */
+static int ims_sync_race_request(void *data)
+{
+	struct ims_sync_race *r = data;
+	int i;
+
+	atomic_inc(r->ready);
+	wait_for_completion(&r->go);
+	for (i = 0; i < 50 && !r->err; i++) {
+		r->err = request_irq(r->virq, ims_test_handler, 0, "ims-kunit", r);
+		if (!r->err)
+			free_irq(r->virq, r);
+	}
+	return 0;
+}
+
+/*
+ * Lock order: sync takes a driver lock, and the driver allocates with that
+ * lock held. The library must not take a lock of its own inside the MSI
+ * core's allocation (under the irq domain mutex) which sync runs under,
+ * or this deadlocks, and lockdep reports the cycle even when the timing
+ * spares it. Two threads on CPUs 0 and 1, 50 rounds each.
+ */
+static void ims_lib_sync_lock_order(struct kunit *test)
+{
+	atomic_t *syncs = kunit_kzalloc(test, sizeof(*syncs), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_locked_sync,
+	};
+	struct ims_sync_race r[2] = { };
+	int (*fn[2])(void *) = { ims_sync_race_alloc, ims_sync_race_request };
+	struct task_struct *t[2];
+	atomic_t ready = ATOMIC_INIT(0);
+	struct msi_map map;
+	struct device *dev;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, syncs);
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
+	info.priv = syncs;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, NSLOTS - 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, NSLOTS - 1);
+
+	for (i = 0; i < 2; i++) {
+		r[i].dev = dev;
+		r[i].virq = map.virq;
+		r[i].ready = &ready;
+		init_completion(&r[i].go);
+		t[i] = kthread_create(fn[i], &r[i], "ims-sync/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		kthread_bind(t[i], i);
+		get_task_struct(t[i]);
+		wake_up_process(t[i]);
+	}
+	while (atomic_read(&ready) < 2)
+		usleep_range(500, 1000);
+	for (i = 0; i < 2; i++)
+		complete(&r[i].go);
+	for (i = 0; i < 2; i++) {
+		kthread_stop(t[i]);
+		put_task_struct(t[i]);
+	}
+	KUNIT_EXPECT_EQ(test, r[0].err, 0);
+	KUNIT_EXPECT_EQ(test, r[1].err, 0);
+	/* Every request and free of the other vector was reported */
+	KUNIT_EXPECT_GE(test, atomic_read(syncs), 100);
+}
+
+/* Big-endian slot words: the same DSA entry, byte swapped */
+static void ims_lib_big_endian_bytes(struct kunit *test)
+{
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	union msi_instance_cookie pasid = ims_pasid_cookie(0x12345);
+	const __be32 *w;
+	struct msi_msg msg;
+	struct msi_map map;
+	struct device *dev;
+
+	info.format.big_endian = true;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	w = info.mem + 2 * 16;
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 2, &pasid, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(w[3]), BIT(0) | BIT(3) | (0x12345 << 12));
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	get_cached_msi_msg(map.virq, &msg);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(w[0]), msg.address_lo);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(w[1]), msg.address_hi);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(w[2]), msg.data);
+	KUNIT_EXPECT_EQ(test, be32_to_cpu(w[3]), BIT(3) | (0x12345 << 12));
+	free_irq(map.virq, test);
+}
+
+struct shadow_table {
+	atomic_t		syncs;
+	u32			pushed_data[4];
+	bool			pushed_masked[4];
+	struct msi_msg		shadow[4];
+	bool			masked[4];
+};
+
+static void shadow_write(const struct ims_table_info *info, unsigned int slot,
+			 const union msi_instance_cookie *c, const struct msi_msg *msg)
+{
+	struct shadow_table *st = info->priv;
+
+	st->shadow[slot] = *msg;
+}
+
+static void shadow_mask(const struct ims_table_info *info, unsigned int slot,
+			const union msi_instance_cookie *c, bool masked)
+{
+	struct shadow_table *st = info->priv;
+
+	st->masked[slot] = masked;
+}
+
+/* The "firmware command": sleeps, then takes the shadow of the slot */
+static void shadow_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	struct shadow_table *st = info->priv;
+
+	might_sleep();
+	usleep_range(100, 200);
+	st->pushed_data[slot] = st->shadow[slot].data;
+	st->pushed_masked[slot] = st->masked[slot];
+	atomic_inc(&st->syncs);
+}
+
+static const struct ims_table_ops shadow_ops = {
+	.write_msg	= shadow_write,
+	.set_mask	= shadow_mask,
+};
+
+/*
+ * A sleepable custom kind: entries that only (sleeping) firmware commands
+ * can change. The atomic callbacks fill a shadow, sync sends it.
+ */
+static void ims_lib_custom_sync_sleeps(struct kunit *test)
+{
+	struct shadow_table *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_CUSTOM, .nr_slots = 4, .ops = &shadow_ops,
+		.sync = shadow_sync,
+	};
+	struct msi_msg msg;
+	struct msi_map map;
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	info.priv = st;
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 3, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 3);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	get_cached_msi_msg(map.virq, &msg);
+	KUNIT_EXPECT_GE(test, atomic_read(&st->syncs), 1);
+	KUNIT_EXPECT_EQ(test, st->pushed_data[3], msg.data);
+	KUNIT_EXPECT_FALSE(test, st->pushed_masked[3]);
+	/* Not lazy: disable_irq() masks at once, so sync sees it */
+	disable_irq(map.virq);
+	KUNIT_EXPECT_TRUE(test, st->pushed_masked[3]);
+	enable_irq(map.virq);
+	KUNIT_EXPECT_FALSE(test, st->pushed_masked[3]);
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_TRUE(test, st->pushed_masked[3]);
+	/* No callback could rebind a custom entry */
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 3, &(union msi_instance_cookie){ }),
+			-EOPNOTSUPP);
+}
+
+/* IMS vectors are listed in the device's msi_irqs/ directory */
+static void ims_lib_sysfs_msi_irqs(struct kunit *test)
+{
+	void *mem;
+	struct device *dev = dsa_mem_domain(test, &mem);
+	struct msi_map map = device_ims_alloc_irq(dev, 4, NULL, NULL);
+	struct msi_desc *desc;
+
+	KUNIT_ASSERT_EQ(test, map.index, 4);
+	desc = irq_get_msi_desc(map.virq);
+	KUNIT_ASSERT_NOT_NULL(test, desc);
+	KUNIT_EXPECT_NOT_NULL(test, desc->sysfs_attrs);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 4), 0);
+}
+
+/* A new PASID for a live entry: same interrupt, same message */
+static void ims_lib_set_cookie(struct kunit *test)
+{
+	union msi_instance_cookie p5 = ims_pasid_cookie(5), p9 = ims_pasid_cookie(9);
+	union msi_instance_cookie wide = ims_pasid_cookie(0x100000), none = { };
+	void *mem;
+	struct device *dev = dsa_mem_domain(test, &mem);
+	struct msi_map map = device_ims_alloc_irq(dev, 6, &p5, NULL);
+	void *slot = mem + 6 * 16;
+	u8 before[16];
+
+	KUNIT_ASSERT_EQ(test, map.index, 6);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(3) | (5 << 12));
+	memcpy(before, slot, 16);
+
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 6, &wide), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 5, &p9), -ENOENT);
+	KUNIT_EXPECT_MEMEQ(test, slot, before, 16);
+
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 6, &p9), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(3) | (9 << 12));
+	KUNIT_EXPECT_MEMEQ(test, slot, before, 12);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 6), map.virq);
+	KUNIT_EXPECT_EQ(test, irq_get_msi_desc(map.virq)->data.icookie.value, p9.value);
+
+	/* No PASID; a disabled entry stays masked */
+	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
+	disable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 6, &none), 0);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0));
+	enable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, word(slot, 12), 0);
+	free_irq(map.virq, test);
+}
+
 static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_dsa_mmio_bytes),
 	KUNIT_CASE(ims_lib_queue_context_bytes),
@@ -813,6 +1263,13 @@ static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_write_ordering),
 	KUNIT_CASE(ims_lib_affinity_keeps_message),
 	KUNIT_CASE(ims_lib_threaded_without_oneshot),
+	KUNIT_CASE(ims_lib_check_cookie_any_index),
+	KUNIT_CASE(ims_lib_restore_after_reset),
+	KUNIT_CASE(ims_lib_sync_lock_order),
+	KUNIT_CASE(ims_lib_big_endian_bytes),
+	KUNIT_CASE(ims_lib_custom_sync_sleeps),
+	KUNIT_CASE(ims_lib_sysfs_msi_irqs),
+	KUNIT_CASE(ims_lib_set_cookie),
 	{}
 };
 
@@ -969,7 +1426,7 @@ static void ims_alloc_create_concurrently(struct kunit *test)
 			wake_up_process(t[cpu]);
 		}
 		while (atomic_read(&r[0].ready) + atomic_read(&r[1].ready) < 2)
-			cpu_relax();
+			usleep_range(500, 1000);
 		complete(&r[0].go);
 		complete(&r[1].go);
 		for (cpu = 0; cpu < 2; cpu++) {

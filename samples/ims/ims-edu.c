@@ -67,6 +67,7 @@
  *              fire <slot>                     make the device fire the slot
  *              mask <slot> / unmask <slot>     disable_irq() / enable_irq()
  *              raise                           raise edu's own MSI
+ *              post <addr> <data>              test hook, see edu_post()
  *   vectors  one line per vector: slot irq hits per-CPU-hits ctrl status
  *            and the stored message
  *   msi      number of edu MSI interrupts raised with "raise"
@@ -77,6 +78,7 @@
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
+#include <linux/iopoll.h>
 #include <linux/irq.h>
 #include <linux/irq_ims.h>
 #include <linux/module.h>
@@ -201,6 +203,27 @@ static int edu_dma(struct edu_ims *e, u64 src, u64 dst, u32 count, bool to_ram)
 	return 0;
 }
 
+/*
+ * One DMA transfer without edu's completion interrupt, completion polled:
+ * for the post hook, whose caller counts the interrupts the device causes.
+ * The caller holds e->lock.
+ */
+static int edu_dma_polled(struct edu_ims *e, u64 src, u64 dst, u32 count, bool to_ram)
+{
+	u64 cmd;
+
+	writeq(src, e->regs + EDU_REG_DMA_SRC);
+	writeq(dst, e->regs + EDU_REG_DMA_DST);
+	writeq(count, e->regs + EDU_REG_DMA_COUNT);
+	writeq(EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0), e->regs + EDU_REG_DMA_CMD);
+	if (readq_poll_timeout(e->regs + EDU_REG_DMA_CMD, cmd, !(cmd & EDU_DMA_START),
+			       1000, 5 * USEC_PER_SEC)) {
+		dev_err(&e->pdev->dev, "DMA did not complete\n");
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 /* The device fires a slot, following the model's rules; e->lock held */
 static void edu_fire_slot(struct edu_ims *e, unsigned int slot)
 {
@@ -222,6 +245,43 @@ static void edu_fire_slot(struct edu_ims *e, unsigned int slot)
 		return;
 	/* ... and posts it to the message address */
 	edu_dma(e, EDU_BUF, addr, 4, true);
+}
+
+/*
+ * Test hook ("post"): the device DMA-writes @data to @addr, an address in
+ * the interrupt range (0xfeexxxxx), as a device posting a message of its
+ * own choosing would. The isolation test makes one edu post a message that
+ * belongs to the other one, which interrupt remapping must reject (the
+ * remapping entry names the other device as its source), and makes the
+ * owner post it as the positive control. Like a fired slot's, the data word
+ * travels through the device: from a DMA-mapped buffer into edu's buffer,
+ * then to @addr. Both transfers are polled, so the only interrupt the device
+ * causes is the posted message. Caller holds e->lock.
+ */
+static int edu_post(struct edu_ims *e, u64 addr, u32 data)
+{
+	struct device *dev = &e->pdev->dev;
+	dma_addr_t dma;
+	u32 *word;
+	int ret;
+
+	if ((addr & ~0xfffffULL) != 0xfee00000ULL || addr & 3)
+		return -EINVAL;
+	word = kmalloc_obj(*word);
+	if (!word)
+		return -ENOMEM;
+	*word = data;
+	dma = dma_map_single(dev, word, sizeof(*word), DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, dma)) {
+		kfree(word);
+		return -ENOMEM;
+	}
+	ret = edu_dma_polled(e, dma, EDU_BUF, sizeof(*word), false);
+	dma_unmap_single(dev, dma, sizeof(*word), DMA_TO_DEVICE);
+	kfree(word);
+	if (ret)
+		return ret;
+	return edu_dma_polled(e, EDU_BUF, addr, sizeof(*word), true);
 }
 
 static void edu_fire_work(struct work_struct *work)
@@ -418,7 +478,8 @@ static int edu_cmd(struct edu_ims *e, char *cmd)
 {
 	char what[16], arg[24];
 	unsigned int slot;
-	u64 pasid;
+	u64 pasid, addr;
+	u32 data;
 	int ret, n;
 
 	n = sscanf(cmd, "alloc %15s %23s", what, arg);
@@ -459,6 +520,8 @@ static int edu_cmd(struct edu_ims *e, char *cmd)
 		e->vec[slot].masked = cmd[0] == 'm';
 		return 0;
 	}
+	if (sscanf(cmd, "post %llx %x", &addr, &data) == 2)
+		return edu_post(e, addr, data);
 	if (!strcmp(cmd, "raise")) {
 		writel(EDU_IRQ_RAISED, e->regs + EDU_REG_IRQ_RAISE);
 		return 0;

@@ -9,6 +9,31 @@
 #include <linux/msi.h>
 #include <linux/pci.h>
 
+#include "msi.h"
+
+/*
+ * The PCI policy: a device may only get an IMS domain where it may use MSI
+ * at all. pci=nomsi, a device with no_msi set (quirks) and a bridge above
+ * it which does not forward MSI writes (PCI_BUS_FLAGS_NO_MSI) refuse IMS as
+ * they refuse MSI and MSI-X.
+ */
+static int pci_ims_supported(struct device *dev)
+{
+	return pci_msi_supported(to_pci_dev(dev), 1) ? 0 : -EOPNOTSUPP;
+}
+
+static struct ims_bus_policy pci_ims_policy = {
+	.bus		= &pci_bus_type,
+	.supported	= pci_ims_supported,
+};
+
+static int __init pci_ims_init(void)
+{
+	ims_register_bus_policy(&pci_ims_policy);
+	return 0;
+}
+postcore_initcall(pci_ims_init);
+
 /**
  * pci_create_ims_domain - Create the IMS domain of a PCI device
  * @pdev:	The PCI device
@@ -91,14 +116,20 @@ EXPORT_SYMBOL_GPL(pci_ims_alloc_irq_at);
  * @map:	The mapping returned by the allocation
  *
  * The handler must have been freed; a vector whose handler is still
- * requested is not freed (and warned about). Freeing a vector which is not
- * allocated does nothing; device_ims_free_irq() reports both as errors.
+ * requested is not freed (and warned about). Neither is a vector which is
+ * not allocated, nor one whose slot now belongs to a different interrupt
+ * than @map says (a stale map; warned about). device_ims_free_irq()
+ * reports these as errors instead.
  *
  * Context: Process context, may sleep.
  */
 void pci_ims_free_irq(struct pci_dev *pdev, struct msi_map map)
 {
 	if (WARN_ON_ONCE(map.index < 0 || map.virq <= 0))
+		return;
+	/* A stale map must not free the vector another owner got since */
+	if (WARN_ON_ONCE(msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN,
+					     map.index) != map.virq))
 		return;
 	WARN_ON_ONCE(device_ims_free_irq(&pdev->dev, map.index) == -EBUSY);
 }
