@@ -31,7 +31,8 @@ CONFIGS = os.path.join(treecfg.TOP, "harness", "configs")
 # Directories whose objects the partial builds compile: everything the
 # series adds or patches.
 DIRS = ["kernel/irq/", "drivers/base/", "drivers/pci/", "drivers/iommu/",
-        "arch/x86/kernel/apic/", "drivers/dma/idxd/", "samples/"]
+        "arch/x86/kernel/apic/", "drivers/dma/idxd/", "drivers/vfio/",
+        "samples/"]
 
 MATRIX = {
     "production": dict(arch="x86_64", frag="production.config", base=True,

@@ -20,6 +20,9 @@ for f in "$top"/tests/guest/*.sh; do
 	install -m 0755 "$f" "$root/tests/$(basename "$f" .sh)"
 done
 mkdir -p "$build/guest-bin"
+# The tests use the test kernel's UAPI (VFIO cdev and iommufd ioctls are
+# newer than Debian 12's linux-libc-dev): build/obj/usr/include.
+make -s -C "$build/src" O="$build/obj" ARCH=x86_64 headers >/dev/null
 for c in "$top"/tests/guest/*.c; do
 	[ -e "$c" ] && [ "${IMS_GUEST_PROGRAMS:-1}" = 1 ] || continue
 	n=$(basename "$c" .c)

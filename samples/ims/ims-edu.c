@@ -51,6 +51,13 @@
  * "-device edu,dma_mask=0xffffffffffffffff"; the message store and the MSI
  * address (0xfeexxxxx) need the full mask.
  *
+ * Mediated devices: with CONFIG_SAMPLE_IMS_EDU_MDEV the driver creates the
+ * auxiliary device "ims_edu.vfio" below each edu device, for the mediated
+ * device sample (ims-edu-mdev.c), and exports what that sample needs
+ * (ims-edu.h): whether the device has IMS, and the device's firing, pending
+ * and reset of a slot whose vector the sample allocated from this device's
+ * IMS domain.
+ *
  * Test interface (debugfs, /sys/kernel/debug/ims-edu/<pci device>/):
  *   mode     "ims slots=N" or "msi (IMS refused: errno)"
  *   ctl      write a command; errors come back as the write's errno:
@@ -65,6 +72,7 @@
  *            and the stored message
  *   msi      number of edu MSI interrupts raised with "raise"
  */
+#include <linux/auxiliary_bus.h>
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -79,6 +87,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+
+#include "ims-edu.h"
 
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
@@ -132,6 +142,7 @@ struct edu_ims {
 	struct completion	dma_done;
 	atomic_t		msi_count;
 	struct dentry		*dbg;
+	struct auxiliary_device	*vfio;
 };
 
 static struct dentry *edu_dbg_root;
@@ -384,6 +395,85 @@ static void edu_vec_free_all(struct edu_ims *e)
 			edu_vec_free(e, slot);
 }
 
+/**
+ * ims_edu_ims_status - Whether an edu device has IMS
+ * @pdev:	An edu device bound to this driver
+ *
+ * Return: 0 if its IMS domain exists, else why not (-EOPNOTSUPP: the MSI
+ * parent refused IMS).
+ */
+int ims_edu_ims_status(struct pci_dev *pdev)
+{
+	struct edu_ims *e = pci_get_drvdata(pdev);
+
+	return e->ims_err;
+}
+EXPORT_SYMBOL_GPL(ims_edu_ims_status);
+
+/**
+ * ims_edu_fire - Make the device fire an IMS slot
+ * @pdev:	An edu device bound to this driver, with IMS
+ * @slot:	The slot; its vector may belong to another driver (the
+ *		mediated device sample allocates from the same domain)
+ *
+ * The device posts the slot's message with its own DMA a little later,
+ * or sets the slot's pending bit while the entry is masked.
+ *
+ * Return: 0, -ERANGE for a bad slot or the IMS refusal.
+ */
+int ims_edu_fire(struct pci_dev *pdev, unsigned int slot)
+{
+	struct edu_ims *e = pci_get_drvdata(pdev);
+
+	if (e->ims_err)
+		return e->ims_err;
+	if (slot >= nr_slots)
+		return -ERANGE;
+	set_bit(slot, e->fire);
+	schedule_work(&e->fire_work);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ims_edu_fire);
+
+/**
+ * ims_edu_slot_reset - Forget the device state of a slot
+ * @pdev:	An edu device bound to this driver, with IMS
+ * @slot:	The slot
+ *
+ * Drops a queued fire, waits for one in flight and clears the pending
+ * bit: after this the device does not post the slot until it is fired
+ * again. For a slot whose vector changes owner. Sleeps.
+ */
+void ims_edu_slot_reset(struct pci_dev *pdev, unsigned int slot)
+{
+	struct edu_ims *e = pci_get_drvdata(pdev);
+
+	if (e->ims_err || slot >= nr_slots)
+		return;
+	clear_bit(slot, e->fire);
+	mutex_lock(&e->lock);
+	WRITE_ONCE(*slot_word(e, slot, SLOT_STATUS), 0);
+	mutex_unlock(&e->lock);
+}
+EXPORT_SYMBOL_GPL(ims_edu_slot_reset);
+
+/**
+ * ims_edu_slot_pending - Whether a masked slot was fired
+ * @pdev:	An edu device bound to this driver, with IMS
+ * @slot:	The slot
+ *
+ * Return: the slot's pending bit.
+ */
+bool ims_edu_slot_pending(struct pci_dev *pdev, unsigned int slot)
+{
+	struct edu_ims *e = pci_get_drvdata(pdev);
+
+	if (e->ims_err || slot >= nr_slots)
+		return false;
+	return READ_ONCE(*slot_word(e, slot, SLOT_STATUS)) & SLOT_STATUS_PENDING;
+}
+EXPORT_SYMBOL_GPL(ims_edu_slot_pending);
+
 static int edu_cmd(struct edu_ims *e, char *cmd)
 {
 	char what[16], arg[24];
@@ -587,6 +677,14 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("vectors", 0444, e->dbg, e, &edu_vectors_fops);
 	debugfs_create_file("mode", 0444, e->dbg, e, &edu_mode_fops);
 	debugfs_create_file("msi", 0444, e->dbg, e, &edu_msi_fops);
+
+	/* The edu mediated device sample binds to this auxiliary device */
+	if (IS_ENABLED(CONFIG_SAMPLE_IMS_EDU_MDEV)) {
+		e->vfio = auxiliary_device_create(dev, KBUILD_MODNAME, "vfio", NULL,
+						  pci_dev_id(pdev));
+		if (!e->vfio)
+			dev_warn(dev, "no auxiliary device for the mediated device sample\n");
+	}
 	return 0;
 
 free_irq:
@@ -600,6 +698,9 @@ static void edu_remove(struct pci_dev *pdev)
 {
 	struct edu_ims *e = pci_get_drvdata(pdev);
 
+	/* Mediated devices first: they use the IMS domain and the DMA engine */
+	if (e->vfio)
+		auxiliary_device_destroy(e->vfio);
 	/* No new commands, no fires in flight, then release everything */
 	debugfs_remove(e->dbg);
 	if (!e->ims_err) {
