@@ -36,18 +36,6 @@ struct vec {
 static char edus[4][32];
 static int nedu;
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* A command to a device's ctl file: 0 or -errno */
 static int ctl(const char *bdf, const char *fmt, ...)
 {

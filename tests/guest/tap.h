@@ -16,11 +16,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -145,6 +147,19 @@ static inline int read_file(const char *path, char *buf, size_t len)
 	buf[n] = 0;
 	fclose(f);
 	return (int)n;
+}
+
+/* Write a string to a (sysfs) file; 0 or -errno */
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 /* Sleep @ms milliseconds */

@@ -52,44 +52,13 @@ static const char *uuids[] = {
 static char edu[32];
 static int ims;		/* the declared machine has IMS (vtd) */
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
+/* The edu device (1234:11e8) with the lowest address */
 static void find_edu(void)
 {
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	char path[512], buf[64];
+	char found[1][32] = { "" };
 
-	edu[0] = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (read_file(path, buf, sizeof(buf)) < 0 || strtoul(buf, NULL, 0) != 0x11e8)
-			continue;
-		/* the lowest address */
-		if (!edu[0] || strcmp(e->d_name, edu) < 0)
-			snprintf(edu, sizeof(edu), "%.31s", e->d_name);
-	}
-	if (d)
-		closedir(d);
+	find_pci_devices(0x1234, 0x11e8, found, 1);
+	snprintf(edu, sizeof(edu), "%s", found[0]);
 }
 
 static int mdev_create(const char *type, const char *uuid)
