@@ -62,3 +62,16 @@ fetch_debian12_source() {
 		"$pkg=$ver" >/dev/null)
 	[ -f "$dsc" ] || { echo "$who: $dsc missing after the download" >&2; exit 1; }
 }
+
+# read_series FILE: the patch names of a series file (comments and blank
+# lines dropped) into the array "series"; none if FILE does not exist.
+read_series() {
+	local line
+	series=()
+	[ -f "$1" ] || return 0
+	while read -r line || [ -n "$line" ]; do
+		line=${line%%#*}
+		line=$(echo "$line" | xargs)
+		[ -n "$line" ] && series+=("$line")
+	done < "$1"
+}

@@ -52,14 +52,7 @@ step() {
 # Debian's python3 (meson's own interpreter), not one from a user's PATH.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
-series=()
-if [ -f "$pdir/series" ]; then
-	while read -r line || [ -n "$line" ]; do
-		line=${line%%#*}
-		line=$(echo "$line" | xargs)
-		[ -n "$line" ] && series+=("$line")
-	done < "$pdir/series"
-fi
+read_series "$pdir/series"
 srchash=$({ echo "$QEMU_PKG=$QEMU_VER"
 	    for f in "$pdir"/*; do
 		    [ -f "$f" ] && { echo "${f##*/}"; cat "$f"; }

@@ -40,14 +40,7 @@ pkgs=(dpkg-dev xz-utils patch gcc make ccache debian-archive-keyring)
 . "$(dirname "$0")/pkgs.sh"
 PKGS_WHO=sparse ensure_pkgs "${pkgs[@]}"
 
-series=()
-if [ -f "$pdir/series" ]; then
-	while read -r line || [ -n "$line" ]; do
-		line=${line%%#*}
-		line=$(echo "$line" | xargs)
-		[ -n "$line" ] && series+=("$line")
-	done < "$pdir/series"
-fi
+read_series "$pdir/series"
 hash=$({ echo "$SPARSE_PKG=$SPARSE_VER"
 	 printf '%s\n' "${MAKEARGS[@]}"
 	 for f in "$pdir"/*; do
