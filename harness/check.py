@@ -37,7 +37,9 @@ LOGS = os.path.join(treecfg.BUILD, "logs")
 VARIANTS = {
     # intel-dsa (patches/qemu/0004): the DSA model that idxd probes; its
     # MSI-X and IMS interrupts go through VT-d interrupt remapping.
-    "vtd": ["-device", "intel-iommu,intremap=on", "-device", "intel-dsa"],
+    # x-test-control lets tests/guest/dsa_ims revoke its interrupt handles.
+    "vtd": ["-device", "intel-iommu,intremap=on",
+            "-device", "intel-dsa,x-test-control=on"],
     "vtd-caching": ["-device", "intel-iommu,intremap=on,caching-mode=on"],
     # amd-fch-smbus (patches/qemu/0001): the SMBus function at 00:14.0 that
     # the IVRS names for the southbridge IOAPIC, as on AMD platforms; 7.3

@@ -9,9 +9,12 @@
  * units). The IMS table library drives it; this file discovers the table,
  * creates the device's IMS domain and gives the layer above (the VFIO
  * mediated device support, in-kernel users) vectors bound to a work queue
- * and a PASID, with the interrupt handles and portals the device needs.
+ * and a PASID, or to a work queue without PASID, with the interrupt handles
+ * and portals the device needs, and tells their owners when the device
+ * revokes the handles, is reset or goes away.
  */
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/iommu.h>
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
@@ -106,7 +109,20 @@ void idxd_ims_setup(struct idxd_device *idxd)
 	dev_dbg(dev, "IMS: %u entries at %#x\n", idxd->ims_size, idxd->ims_offset);
 }
 
-/* Drain the vector's PASID, then release its handle; ims_lock held */
+/*
+ * Wait until every descriptor which may carry the vector's handle has
+ * completed: those of its PASID, or of its work queue for a vector without
+ * PASID.
+ */
+static void idxd_ims_vec_drain(struct idxd_ims_vec *vec)
+{
+	if (vec->pasid == IOMMU_PASID_INVALID)
+		idxd_wq_drain(vec->wq);
+	else
+		idxd_device_drain_pasid(vec->idxd, vec->pasid);
+}
+
+/* Drain the vector's descriptors, then release its handle; ims_lock held */
 static void idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
@@ -114,11 +130,14 @@ static void idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 	lockdep_assert_held(&idxd->ims_lock);
 	if (vec->handle == INVALID_INT_HANDLE)
 		return;
-	if (idxd->request_int_handles) {
-		/* No descriptor may still carry the handle when it is reused */
-		idxd_device_drain_pasid(idxd, vec->pasid);
+	/*
+	 * No descriptor may still name the entry when it is reused: drain on
+	 * devices without handle commands as well, where the handle is the
+	 * slot itself.
+	 */
+	idxd_ims_vec_drain(vec);
+	if (idxd->request_int_handles)
 		idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
-	}
 	vec->handle = INVALID_INT_HANDLE;
 }
 
@@ -137,63 +156,88 @@ static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
 
 /**
  * idxd_ims_teardown - Remove the device's IMS domain
- * @idxd:	The device
+ * @idxd:	The device, with its work queues still registered
  *
- * Vectors the layer above left allocated get their interrupt handle
- * released and are freed, with a warning.
+ * No vector can be allocated from here on. The owner of every vector still
+ * allocated gets %IDXD_IMS_EVENT_REMOVING, without the device's IMS lock
+ * held, and must free its interrupt handler then; the vector's handle is
+ * released and the vector is freed when the callback returns. A vector
+ * without an owner callback is freed with a warning.
  */
 void idxd_ims_teardown(struct idxd_device *idxd)
 {
 	struct idxd_ims_vec *vec, *tmp;
+	LIST_HEAD(vecs);
 
-	if (!idxd->ims_enabled)
-		return;
 	mutex_lock(&idxd->ims_lock);
-	list_for_each_entry_safe(vec, tmp, &idxd->ims_vecs, list) {
-		dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
-			 vec->map.index);
-		idxd_ims_vec_destroy(vec);
+	if (!idxd->ims_enabled) {
+		mutex_unlock(&idxd->ims_lock);
+		return;
 	}
 	idxd->ims_enabled = false;
+	list_splice_init(&idxd->ims_vecs, &vecs);
 	mutex_unlock(&idxd->ims_lock);
+
+	list_for_each_entry_safe(vec, tmp, &vecs, list) {
+		if (vec->event)
+			vec->event(vec, IDXD_IMS_EVENT_REMOVING, vec->ctx);
+		else
+			dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
+				 vec->map.index);
+		mutex_lock(&idxd->ims_lock);
+		idxd_ims_vec_destroy(vec);
+		mutex_unlock(&idxd->ims_lock);
+	}
 	device_remove_ims_domain(&idxd->pdev->dev);
 }
 
 /**
  * idxd_ims_vec_alloc - Allocate an IMS vector for a work queue and a PASID
- * @wq:			The work queue whose descriptors will use the vector
- * @pasid:		The PASID the interrupt message is bound to
- * @handle_changed:	Optional: called when a handle revocation gave the
- *			vector a new handle, or none; see idxd_ims_revoke_handles()
- * @ctx:		Handed to @handle_changed
+ * @wq:		The work queue whose descriptors will use the vector
+ * @pasid:	The PASID the interrupt message is bound to, or
+ *		%IOMMU_PASID_INVALID for a work queue without PASID
+ * @event:	Optional: the owner's callback for the vector's events, see
+ *		&enum idxd_ims_event
+ * @ctx:	Handed to @event
  *
- * The PASID is encoded into the entry's control word when it is set up,
- * before its first message write. The vector belongs to the driver; the
- * caller holds it until idxd_ims_vec_free(). Its slot and Linux interrupt
- * are @vec->map.index and @vec->map.virq.
+ * The device posts an IMS entry's message only for descriptors whose PASID
+ * matches the entry: with PASID enable set and the same PASID, or, with
+ * PASID enable clear, descriptors without PASID (a work queue whose
+ * configuration has no PASID, as kernel work queues without a system
+ * PASID). The PASID is encoded into the entry's control word when it is
+ * set up, before its first message write. The vector belongs to the driver;
+ * the caller holds it until idxd_ims_vec_free() or until its
+ * %IDXD_IMS_EVENT_REMOVING. Its slot and Linux interrupt are
+ * @vec->map.index and @vec->map.virq.
  *
  * Context: Process context, may sleep.
  * Return: The vector, or ERR_PTR(): -EOPNOTSUPP if the device has no usable
- * IMS table; -EINVAL for a PASID wider than the 20-bit field; -ENOSPC when
- * the table is full; -ENOMEM.
+ * IMS table or is going away; -EINVAL for a PASID wider than the 20-bit
+ * field; -ENOSPC when the table is full; -ENOMEM.
  */
 struct idxd_ims_vec *idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid,
-					void (*handle_changed)(struct idxd_ims_vec *vec,
-							       void *ctx),
-					void *ctx)
+					idxd_ims_event_fn event, void *ctx)
 {
 	struct idxd_device *idxd = wq->idxd;
-	union msi_instance_cookie cookie = ims_pasid_cookie(pasid);
+	union msi_instance_cookie cookie = { };
 	struct idxd_ims_vec *vec;
 	struct msi_map map;
 
-	if (!idxd->ims_enabled)
-		return ERR_PTR(-EOPNOTSUPP);
+	if (pasid != IOMMU_PASID_INVALID)
+		cookie = ims_pasid_cookie(pasid);
 	vec = kzalloc_obj(*vec);
 	if (!vec)
 		return ERR_PTR(-ENOMEM);
+	/* Serialized with idxd_ims_teardown(): no vector after it started */
+	mutex_lock(&idxd->ims_lock);
+	if (!idxd->ims_enabled) {
+		mutex_unlock(&idxd->ims_lock);
+		kfree(vec);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 	map = device_ims_alloc_irq(&idxd->pdev->dev, MSI_ANY_INDEX, &cookie, NULL);
 	if (map.index < 0) {
+		mutex_unlock(&idxd->ims_lock);
 		kfree(vec);
 		return ERR_PTR(map.index);
 	}
@@ -202,9 +246,8 @@ struct idxd_ims_vec *idxd_ims_vec_alloc(struct idxd_wq *wq, u32 pasid,
 	vec->pasid = pasid;
 	vec->map = map;
 	vec->handle = INVALID_INT_HANDLE;
-	vec->handle_changed = handle_changed;
+	vec->event = event;
 	vec->ctx = ctx;
-	mutex_lock(&idxd->ims_lock);
 	list_add_tail(&vec->list, &idxd->ims_vecs);
 	idxd->ims_in_use++;
 	mutex_unlock(&idxd->ims_lock);
@@ -267,9 +310,9 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
  * idxd_ims_vec_release_handle - Release the interrupt handle of an IMS vector
  * @vec:	The vector
  *
- * Drains the vector's PASID, so that no descriptor still carries the
- * handle, then issues RELEASE_INT_HANDLE with the IMS bit. Nothing if the
- * vector has no handle.
+ * Drains the vector's PASID (its work queue for a vector without PASID), so
+ * that no descriptor still carries the handle, then issues
+ * RELEASE_INT_HANDLE with the IMS bit. Nothing if the vector has no handle.
  *
  * Context: Process context, may sleep.
  */
@@ -286,7 +329,8 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * @vec:	The vector; its interrupt handler must have been freed
  *
  * Releases the vector's interrupt handle if it still has one (after a
- * drain of its PASID) and frees the IMS entry and @vec.
+ * drain of its PASID or work queue) and frees the IMS entry and @vec. Not
+ * to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has started.
  *
  * Context: Process context, may sleep.
  */
@@ -320,6 +364,22 @@ phys_addr_t idxd_wq_ims_portal(struct idxd_wq *wq, bool limited)
 }
 EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, "IDXD");
 
+/* A new handle for a vector which had one; ims_lock held */
+static int idxd_ims_vec_renew_handle(struct idxd_ims_vec *vec)
+{
+	struct idxd_device *idxd = vec->idxd;
+	int rc, handle;
+
+	rc = idxd_device_request_int_handle(idxd, vec->map.index, &handle,
+					    IDXD_IRQ_IMS);
+	if (rc) {
+		dev_warn(&idxd->pdev->dev, "IMS slot %d: no new handle: %d\n",
+			 vec->map.index, rc);
+		handle = INVALID_INT_HANDLE;
+	}
+	return handle;
+}
+
 /**
  * idxd_ims_revoke_handles - Re-request the IMS handles after a revocation
  * @idxd:	The device
@@ -327,11 +387,11 @@ EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, "IDXD");
  * Called from the handle revocation work (INTCAUSE bit 31), after the
  * MSI-X handles. Like those, every IMS vector with a handle gets a new one,
  * or none if the device has none left. For a vector whose handle changed,
- * the vector's PASID is drained, so that every descriptor which carried
- * the revoked handle has completed (with status 0x19, invalid interrupt
- * handle, and without an interrupt), and then the owner's handle_changed
- * callback runs. The owner resubmits those descriptors with the new handle,
- * or fails them when there is none.
+ * the vector's PASID (work queue) is drained, so that every descriptor
+ * which carried the revoked handle has completed (with status 0x19,
+ * invalid interrupt handle, and without an interrupt), and then the owner
+ * gets %IDXD_IMS_EVENT_REVOKED. The owner resubmits those descriptors with
+ * the new handle, or fails them when there is none.
  *
  * The callback runs with the device's IMS lock held: it must not call the
  * idxd_ims_*() functions nor wait for a lock its owner holds around them;
@@ -340,27 +400,48 @@ EXPORT_SYMBOL_NS_GPL(idxd_wq_ims_portal, "IDXD");
 void idxd_ims_revoke_handles(struct idxd_device *idxd)
 {
 	struct idxd_ims_vec *vec;
-	int rc, handle;
+	int handle;
 
-	if (!idxd->ims_enabled || !idxd->request_int_handles)
+	if (!idxd->request_int_handles)
 		return;
 	mutex_lock(&idxd->ims_lock);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle == INVALID_INT_HANDLE)
 			continue;
-		rc = idxd_device_request_int_handle(idxd, vec->map.index, &handle,
-						    IDXD_IRQ_IMS);
-		if (rc) {
-			dev_warn(&idxd->pdev->dev, "IMS slot %d: no new handle: %d\n",
-				 vec->map.index, rc);
-			handle = INVALID_INT_HANDLE;
-		}
+		handle = idxd_ims_vec_renew_handle(vec);
 		if (handle == vec->handle)
 			continue;
 		vec->handle = handle;
-		idxd_device_drain_pasid(idxd, vec->pasid);
-		if (vec->handle_changed)
-			vec->handle_changed(vec, vec->ctx);
+		idxd_ims_vec_drain(vec);
+		if (vec->event)
+			vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
+	}
+	mutex_unlock(&idxd->ims_lock);
+}
+
+/**
+ * idxd_ims_reset_done - Tell the IMS vectors' owners that the device was reset
+ * @idxd:	The device, after a function level reset and its
+ *		reconfiguration
+ *
+ * The reset cleared the IMS table and dropped every interrupt handle and
+ * every descriptor in flight. The IMS core has restored the entries (from
+ * pci_restore_state()); this requests a new handle for every vector which
+ * had one (none if the device has none left) and gives each owner
+ * %IDXD_IMS_EVENT_RESET, under the same rules as idxd_ims_revoke_handles().
+ * The owner resubmits what it had in flight once its work queue is
+ * enabled again.
+ */
+void idxd_ims_reset_done(struct idxd_device *idxd)
+{
+	struct idxd_ims_vec *vec;
+
+	mutex_lock(&idxd->ims_lock);
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (vec->handle != INVALID_INT_HANDLE && idxd->request_int_handles)
+			vec->handle = idxd_ims_vec_renew_handle(vec);
+		if (vec->event)
+			vec->event(vec, IDXD_IMS_EVENT_RESET, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
 }

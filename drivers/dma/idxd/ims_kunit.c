@@ -398,9 +398,11 @@ static void idxd_ims_pasid_range(struct kunit *test)
 
 static atomic_t handles_changed;
 
-static void idxd_ims_changed(struct idxd_ims_vec *vec, void *ctx)
+static void idxd_ims_changed(struct idxd_ims_vec *vec, enum idxd_ims_event event,
+			     void *ctx)
 {
-	atomic_inc(ctx);
+	if (event == IDXD_IMS_EVENT_REVOKED)
+		atomic_inc(ctx);
 }
 
 /* INTCAUSE bit 31: every IMS vector with a handle gets a new one */
