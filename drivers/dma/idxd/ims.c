@@ -122,23 +122,34 @@ static void idxd_ims_vec_drain(struct idxd_ims_vec *vec)
 		idxd_device_drain_pasid(vec->idxd, vec->pasid);
 }
 
-/* Drain the vector's descriptors, then release its handle; ims_lock held */
-static void idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
+/*
+ * Drain the vector's descriptors, then release its handle; ims_lock held.
+ * The vector has no handle afterwards, also when the device refused the
+ * release or did not answer: it is reported and returned.
+ */
+static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
+	int rc = 0;
 
 	lockdep_assert_held(&idxd->ims_lock);
 	if (vec->handle == INVALID_INT_HANDLE)
-		return;
+		return 0;
 	/*
 	 * No descriptor may still name the entry when it is reused: drain on
 	 * devices without handle commands as well, where the handle is the
 	 * slot itself.
 	 */
 	idxd_ims_vec_drain(vec);
-	if (idxd->request_int_handles)
-		idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
+	if (idxd->request_int_handles) {
+		rc = idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
+		if (rc)
+			dev_warn(&idxd->pdev->dev,
+				 "IMS slot %d: releasing handle %#x failed: %d\n",
+				 vec->map.index, vec->handle, rc);
+	}
 	vec->handle = INVALID_INT_HANDLE;
+	return rc;
 }
 
 static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
@@ -313,14 +324,20 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
  * Drains the vector's PASID (its work queue for a vector without PASID), so
  * that no descriptor still carries the handle, then issues
  * RELEASE_INT_HANDLE with the IMS bit. Nothing if the vector has no handle.
+ * The vector has no handle afterwards, also when the release failed.
  *
  * Context: Process context, may sleep.
+ * Return: 0; -ENODEV if the device is halted or gone, -ETIMEDOUT if it did
+ * not answer, -ENXIO if it refused the release (the failure is logged).
  */
-void idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
+int idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 {
+	int rc;
+
 	mutex_lock(&vec->idxd->ims_lock);
-	idxd_ims_vec_put_handle(vec);
+	rc = idxd_ims_vec_put_handle(vec);
 	mutex_unlock(&vec->idxd->ims_lock);
+	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
 

@@ -15,6 +15,7 @@
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
+#include <linux/iommu.h>
 #include <linux/irq_ims.h>
 #include <linux/kthread.h>
 #include <linux/msi.h>
@@ -34,8 +35,12 @@ struct sim {
 	struct task_struct	*responder;
 	/* What the device answers: 0 or an error status, and handle base */
 	u32			error;
+	u32			release_error;
 	u32			handle_base;
 	bool			revoke;
+	/* A device which stops answering; one which reads all ones */
+	bool			stall;
+	bool			gone;
 	/* What the driver sent */
 	unsigned int		ncmds;
 	union idxd_command_reg	cmds[32];
@@ -82,7 +87,12 @@ static int sim_respond(void *arg)
 			/* Cleared once the revocation work is queued */
 			s->revoke = false;
 		}
-		if (!cmd.bits) {
+		if (READ_ONCE(s->gone)) {
+			wr32(s, IDXD_CMDSTS_OFFSET, U32_MAX);
+			usleep_range(20, 50);
+			continue;
+		}
+		if (!cmd.bits || READ_ONCE(s->stall)) {
 			usleep_range(20, 50);
 			continue;
 		}
@@ -94,6 +104,8 @@ static int sim_respond(void *arg)
 		else if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE)
 			status = (s->handle_base + (cmd.operand & 0xffff)) <<
 				 IDXD_CMDSTS_RES_SHIFT;
+		else if (cmd.cmd == IDXD_CMD_RELEASE_INT_HANDLE)
+			status = s->release_error;
 		/*
 		 * The status register reads "active" whenever no answer is
 		 * pending, so that a driver polling right after its command
@@ -477,6 +489,131 @@ static void idxd_ims_teardown_in_use(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot0, 12), BIT(0));
 }
 
+/* Whether the driver sent @cmd with @operand since command number @from */
+static bool sim_sent(struct sim *s, unsigned int from, unsigned int cmd, u32 operand)
+{
+	unsigned int i;
+
+	for (i = from; i < s->ncmds; i++)
+		if (s->cmds[i].cmd == cmd && s->cmds[i].operand == operand)
+			return true;
+	return false;
+}
+
+/*
+ * A vector without PASID: PASID enable clear in the entry; its free drains
+ * the work queue (not a PASID) before the handle is released.
+ */
+static void idxd_ims_no_pasid(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	unsigned int from;
+	int slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	wq->state = IDXD_WQ_ENABLED;
+	s->handle_base = 0x100;
+	vec = idxd_ims_vec_alloc(wq, IOMMU_PASID_INVALID, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	slot = vec->map.index;
+	KUNIT_EXPECT_EQ(test, slot_word(s, slot, 12), BIT(0));
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	from = s->ncmds;
+	idxd_ims_vec_free(vec);
+	KUNIT_EXPECT_TRUE(test, sim_sent(s, from, IDXD_CMD_DRAIN_WQ, BIT(1)));
+	KUNIT_EXPECT_FALSE(test, sim_sent(s, from, IDXD_CMD_DRAIN_PASID, 0));
+	KUNIT_EXPECT_TRUE(test, sim_sent(s, from, IDXD_CMD_RELEASE_INT_HANDLE,
+					 CMD_INT_HANDLE_IMS | (0x100 + slot)));
+}
+
+/*
+ * A device without handle commands: the handle is the slot, nothing is
+ * released, but the free still drains, so that no descriptor names the
+ * entry when it is reused.
+ */
+static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	unsigned int from;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	s->idxd->request_int_handles = false;
+	vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	from = s->ncmds;
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec), vec->map.index);
+	idxd_ims_vec_free(vec);
+	KUNIT_EXPECT_TRUE(test, sim_sent(s, from, IDXD_CMD_DRAIN_PASID, 7));
+	KUNIT_EXPECT_EQ(test, s->ncmds - from, 1);
+}
+
+/* A refused release is reported, and the vector has no handle after it */
+static void idxd_ims_release_failure(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	unsigned int from;
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	vec = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	s->release_error = IDXD_CMDSTS_ERR_INVAL_INT_IDX;
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_release_handle(vec), -ENXIO);
+	s->release_error = 0;
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec), INVALID_INT_HANDLE);
+	from = s->ncmds;
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_release_handle(vec), 0);
+	idxd_ims_vec_free(vec);
+	KUNIT_EXPECT_EQ(test, s->ncmds, from);
+}
+
+/*
+ * RELEASE_INT_HANDLE is polled with interrupts off: a halted device gets
+ * no command, one which reads all ones (surprise removal) is given up at
+ * once, one which stops answering after a bounded time.
+ */
+static void idxd_ims_release_dead_device(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	unsigned int from;
+	ktime_t start;
+
+	s->idxd->pdev = sim_pdev(test, s);
+	s->idxd->state = IDXD_DEV_HALTED;
+	from = s->ncmds;
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105, IDXD_IRQ_IMS),
+			-ENODEV);
+	KUNIT_EXPECT_EQ(test, s->ncmds, from);
+	s->idxd->state = IDXD_DEV_ENABLED;
+
+	WRITE_ONCE(s->gone, true);
+	wr32(s, IDXD_CMDSTS_OFFSET, U32_MAX);
+	start = ktime_get();
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105, IDXD_IRQ_IMS),
+			-ENODEV);
+	KUNIT_EXPECT_LT(test, ktime_ms_delta(ktime_get(), start), 1000);
+	WRITE_ONCE(s->gone, false);
+	usleep_range(1000, 2000);
+	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);
+
+	WRITE_ONCE(s->stall, true);
+	start = ktime_get();
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x106, IDXD_IRQ_IMS),
+			-ETIMEDOUT);
+	KUNIT_EXPECT_LT(test, ktime_ms_delta(ktime_get(), start), 1000);
+	WRITE_ONCE(s->stall, false);
+}
+
 /* The table is full after 512 vectors */
 static void idxd_ims_table_full(struct kunit *test)
 {
@@ -509,6 +646,10 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_pasid_range),
 	KUNIT_CASE(idxd_ims_revocation),
 	KUNIT_CASE(idxd_ims_teardown_in_use),
+	KUNIT_CASE(idxd_ims_no_pasid),
+	KUNIT_CASE(idxd_ims_drain_without_handle_cmds),
+	KUNIT_CASE(idxd_ims_release_failure),
+	KUNIT_CASE(idxd_ims_release_dead_device),
 	KUNIT_CASE(idxd_ims_table_full),
 	{}
 };
