@@ -444,7 +444,8 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
  * The reset cleared the IMS table and dropped every interrupt handle and
  * every descriptor in flight. The IMS core has restored the entries (from
  * pci_restore_state()); this requests a new handle for every vector which
- * had one (none if the device has none left) and gives each owner
+ * had one before the reset or the halt which caused it (none if the device
+ * has none left) and gives each owner
  * %IDXD_IMS_EVENT_RESET, under the same rules as idxd_ims_revoke_handles().
  * The owner resubmits what it had in flight once its work queue is
  * enabled again.
@@ -455,10 +456,39 @@ void idxd_ims_reset_done(struct idxd_device *idxd)
 
 	mutex_lock(&idxd->ims_lock);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
-		if (vec->handle != INVALID_INT_HANDLE && idxd->request_int_handles)
-			vec->handle = idxd_ims_vec_renew_handle(vec);
+		if (vec->handle != INVALID_INT_HANDLE || vec->lost_handle)
+			vec->handle = idxd->request_int_handles ?
+				      idxd_ims_vec_renew_handle(vec) : vec->map.index;
+		vec->lost_handle = false;
 		if (vec->event)
 			vec->event(vec, IDXD_IMS_EVENT_RESET, vec->ctx);
+	}
+	mutex_unlock(&idxd->ims_lock);
+}
+
+/**
+ * idxd_ims_halted - Tell the IMS vectors' owners that the device halted
+ * @idxd:	The device, halted with a request for an FLR
+ *
+ * Called from the driver's recovery work before it resets the function. The
+ * device dropped every interrupt handle and every descriptor in flight:
+ * each vector loses its handle (idxd_ims_vec_handle() returns
+ * INVALID_INT_HANDLE) and each owner gets %IDXD_IMS_EVENT_HALTED, under the
+ * same rules as idxd_ims_revoke_handles(). idxd_ims_reset_done() gives the
+ * vectors which had a handle a new one after the reset.
+ */
+void idxd_ims_halted(struct idxd_device *idxd)
+{
+	struct idxd_ims_vec *vec;
+
+	mutex_lock(&idxd->ims_lock);
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (vec->handle != INVALID_INT_HANDLE) {
+			vec->handle = INVALID_INT_HANDLE;
+			vec->lost_handle = true;
+		}
+		if (vec->event)
+			vec->event(vec, IDXD_IMS_EVENT_HALTED, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
 }

@@ -12,9 +12,9 @@
  * of the portal with MOVDIR64B, and the reset and unbind cases call the PCI
  * core and the driver core directly.
  *
- * The revocation case needs a way to make the device revoke its handles:
- * QEMU's DSA model has one with x-test-control=on (a write of bit 0 at BAR0
- * 0x1ff8). The unbind case must run last: the device comes back without
+ * The revocation and halt cases need a way to make the device revoke its
+ * handles or halt: QEMU's DSA model has one with x-test-control=on (BAR0
+ * 0x1ff8: bit 0 revokes, bit 1 halts with the reset type of bits 3:2). The unbind case must run last: the device comes back without
  * configuration.
  */
 #include <kunit/test.h>
@@ -41,6 +41,8 @@ MODULE_PARM_DESC(wq, "The enabled dedicated work queue without PASID to use");
 /* The QEMU model's test control (x-test-control=on); not architected */
 #define E2E_TEST_CONTROL	0x1ff8
 #define E2E_TEST_REVOKE		0x1
+#define E2E_TEST_HALT		0x2
+#define E2E_HALT_FLR		(1 << 2)	/* GENSTS reset type 1 */
 #define E2E_SWERR_IMS_PASID	0x1c
 
 struct e2e_vec {
@@ -396,6 +398,49 @@ static void ims_e2e_flr(struct kunit *test)
 }
 
 /*
+ * The device halts and asks for an FLR: the owner hears HALTED (no handle)
+ * and then RESET from the reset idxd does, the entry is restored and has a
+ * new handle, and once the work queue is enabled again the interrupt
+ * arrives.
+ */
+static void ims_e2e_halt_flr(struct kunit *test)
+{
+	struct e2e *e = test->priv;
+	struct e2e_vec *v = &e->v[0];
+	struct device_driver *drv;
+	u32 before[4];
+	int i, rc;
+
+	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
+	for (i = 0; i < 4; i++)
+		before[i] = ioread32(e2e_slot(e, v) + 4 * i);
+	iowrite32(E2E_TEST_HALT | E2E_HALT_FLR, e->idxd->reg_base + E2E_TEST_CONTROL);
+	wait_event_timeout(v->wait, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]),
+			   msecs_to_jiffies(5 * E2E_TIMEOUT_MS));
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_HALTED]), 1);
+	KUNIT_ASSERT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 1);
+	/* The reset work ends after the event: wait for it before rebinding */
+	flush_workqueue(e->idxd->wq);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), before[i],
+				    "IMS entry dword %d", i);
+	KUNIT_EXPECT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
+	if (e->wq->state != IDXD_WQ_ENABLED) {
+		drv = driver_find("dmaengine", &dsa_bus_type);
+		KUNIT_ASSERT_NOT_NULL(test, drv);
+		rc = device_driver_attach(drv, wq_confdev(e->wq));
+		KUNIT_ASSERT_EQ(test, rc, 0);
+	}
+	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
+	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
+					 idxd_ims_vec_handle(v->vec), 0),
+			DSA_COMP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
+	msleep(E2E_SETTLE_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+}
+
+/*
  * Unbinding the PCI driver with live vectors: each owner is told and frees
  * its handler, the vectors and their interrupts are gone, the entries are
  * masked; after rebinding the device has an empty IMS domain that works.
@@ -471,6 +516,7 @@ static struct kunit_case ims_e2e_cases[] = {
 	KUNIT_CASE(ims_e2e_pasid_mismatch),
 	KUNIT_CASE(ims_e2e_revocation),
 	KUNIT_CASE(ims_e2e_flr),
+	KUNIT_CASE(ims_e2e_halt_flr),
 	/* last: the device comes back unconfigured */
 	KUNIT_CASE(ims_e2e_unbind_rebind),
 	{}
