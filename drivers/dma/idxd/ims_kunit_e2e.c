@@ -14,8 +14,14 @@
  *
  * The revocation and halt cases need a way to make the device revoke its
  * handles or halt: QEMU's DSA model has one with x-test-control=on (BAR0
- * 0x1ff8: bit 0 revokes, bit 1 halts with the reset type of bits 3:2). The unbind case must run last: the device comes back without
+ * 0x1ff8: bit 0 revokes, bit 1 halts with the reset type of bits 3:2).
+ * The unbind case must run last: the device comes back without
  * configuration.
+ *
+ * Why KUnit on the probed device rather than a test module driven from
+ * user space: every check needs kernel context (per-vector interrupt
+ * handlers, MOVDIR64B to a kernel mapping of the portal, the PCI and driver
+ * core calls), and KUnit reports one named result per behaviour.
  */
 #include <kunit/test.h>
 #include <linux/delay.h>
@@ -42,7 +48,7 @@ MODULE_PARM_DESC(wq, "The enabled dedicated work queue without PASID to use");
 #define E2E_TEST_CONTROL	0x1ff8
 #define E2E_TEST_REVOKE		0x1
 #define E2E_TEST_HALT		0x2
-#define E2E_HALT_FLR		(1 << 2)	/* GENSTS reset type 1 */
+#define E2E_HALT_FLR		BIT(2)		/* GENSTS reset type 1 */
 #define E2E_SWERR_IMS_PASID	0x1c
 
 struct e2e_vec {
