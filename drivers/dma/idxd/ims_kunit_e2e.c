@@ -203,7 +203,7 @@ static int e2e_init(struct kunit *test)
 	if (!e->idxd->ims_enabled)
 		kunit_skip(test, "%s has no usable IMS", dev_name(&e->pdev->dev));
 	e->portal = ioremap(idxd_wq_ims_portal(e->wq, false), PAGE_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, e->portal);
+	KUNIT_ASSERT_TRUE(test, e->portal);
 	e->cr = dma_alloc_coherent(&e->pdev->dev, PAGE_SIZE, &e->cr_dma, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e->cr);
 	e->buf = dma_alloc_coherent(&e->pdev->dev, 2 * E2E_XFER, &e->buf_dma, GFP_KERNEL);
@@ -479,7 +479,7 @@ static void ims_e2e_unbind_rebind(struct kunit *test)
 	/* BAR0 stays mapped here, for reading the entries after the unbind */
 	ims = ioremap(pci_resource_start(pdev, IDXD_MMIO_BAR) + e->idxd->ims_offset,
 		      e->idxd->ims_size * 16);
-	KUNIT_ASSERT_NOT_NULL(test, ims);
+	KUNIT_ASSERT_TRUE(test, ims);
 	/*
 	 * Disable the device first (the idxd device driver unbinds from
 	 * dsa0): 7.3's idxd_remove() frees the work queues before it unbinds
