@@ -143,39 +143,108 @@ static void ims_set_desc(msi_alloc_info_t *arg, struct msi_desc *desc)
 	arg->hwirq = desc->msi_index;
 }
 
-/* Free the handlers a driver left requested on its IMS vectors, loudly. */
-static void ims_free_leftover_handlers(struct device *dev)
-{
-	for (;;) {
-		struct irq_desc *irqd = NULL;
-		struct msi_desc *desc;
-		unsigned int virq = 0;
+/*
+ * The irq chip of a vector whose handler its owner had not freed when the
+ * domain went away (a bug of the owner). The vector is leaked, with its
+ * domain, until the owner's free_irq(), and nothing may touch the device or
+ * call into its driver meanwhile: the table's memory may be freed, its BAR
+ * unmapped, its driver unloaded. Mask, unmask and message writes do
+ * nothing; acknowledge, retrigger and affinity go to the parent, which
+ * outlives the device (under remapping, affinity changes never write the
+ * stored message).
+ */
+static void ims_orphan_noop(struct irq_data *d) { }
 
-		scoped_guard(msi_descs_lock, dev) {
-			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (irq_has_action(desc->irq)) {
-					virq = desc->irq;
-					dev_warn(dev, "IMS slot %u (irq %u) still has a handler, freeing it\n",
-						 desc->msi_index, virq);
-					break;
-				}
-			}
-		}
-		if (!virq)
-			return;
-		irqd = irq_to_desc(virq);
-		if (irqd && irqd->action)
-			free_irq(virq, irqd->action->dev_id);
-	}
+static void ims_orphan_write_msg(struct irq_data *d, struct msi_msg *msg) { }
+
+static void ims_orphan_ack(struct irq_data *d)
+{
+	struct irq_data *parent = d->parent_data;
+
+	if (parent && parent->chip->irq_ack)
+		parent->chip->irq_ack(parent);
 }
 
-/* Free every vector of the IMS domain, if there is one */
+static struct irq_chip ims_orphan_chip = {
+	.name			= "IMS-orphan",
+	.irq_mask		= ims_orphan_noop,
+	.irq_unmask		= ims_orphan_noop,
+	.irq_ack		= ims_orphan_ack,
+	.irq_retrigger		= irq_chip_retrigger_hierarchy,
+	.irq_set_affinity	= msi_domain_set_affinity,
+	.irq_write_msi_msg	= ims_orphan_write_msg,
+	.flags			= IRQCHIP_ONESHOT_SAFE | IRQCHIP_SKIP_SET_WAKE,
+};
+
+/*
+ * Free every vector of the IMS domain whose handler is free. Returns the
+ * number of vectors left allocated because their handler is still
+ * requested. Freeing a vector under a handler would free the interrupt
+ * descriptor its owner still uses; freeing the handler for the owner would
+ * race with the owner's own free_irq(). Both are left to the owner.
+ */
+static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *domain)
+{
+	struct msi_domain_info *info = domain->host_data;
+	unsigned int index, busy = 0;
+	struct msi_desc *desc;
+
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		busy += irq_has_action(desc->irq);
+	if (!busy) {
+		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
+		return 0;
+	}
+	for (index = 0; index < info->hwsize; index++) {
+		desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+		if (desc && desc->irq && !irq_has_action(desc->irq))
+			msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+	}
+	return busy;
+}
+
+/* Free every vector of the IMS domain, if there is one, that has no handler */
 static void ims_free_all(struct device *dev)
 {
-	ims_free_leftover_handlers(dev);
+	struct irq_domain *domain;
+	unsigned int busy;
+
 	guard(msi_descs_lock)(dev);
-	if (msi_get_device_domain(dev, IMS_DOMID))
-		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return;
+	busy = ims_free_idle_locked(dev, domain);
+	if (busy)
+		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
+}
+
+/*
+ * Free every vector and remove the domain, in one step under the
+ * descriptor lock, so that no allocation comes between. If vectors still
+ * have handlers, the domain and those vectors are leaked instead (see
+ * ims_orphan_chip). Returns whether the domain was removed.
+ */
+static bool ims_remove_domain(struct device *dev)
+{
+	struct irq_domain *domain;
+	struct msi_desc *desc;
+	unsigned int busy;
+
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return true;
+	busy = ims_free_idle_locked(dev, domain);
+	if (!busy) {
+		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
+		return true;
+	}
+	dev_WARN(dev, "IMS: %u vectors still have a handler at domain removal, leaking them and the domain\n",
+		 busy);
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		irq_set_chip(desc->irq, &ims_orphan_chip);
+	msi_orphan_device_irq_domain_locked(dev, IMS_DOMID);
+	return false;
 }
 
 struct ims_vector_devres {
@@ -193,15 +262,17 @@ static void ims_devres_release(struct device *dev, void *res)
 {
 	struct ims_devres *dr = res;
 
+	bool removed;
+
 	guard(mutex)(&ims_domain_lock);
 	/* The debugfs reader takes the descriptor lock: remove it first */
 	debugfs_remove(dr->debugfs);
-	ims_free_all(dev);
+	removed = ims_remove_domain(dev);
 	/* Device managed vectors went with the domain: forget them */
 	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
 		;
-	msi_remove_device_irq_domain(dev, IMS_DOMID);
-	if (dr->teardown)
+	/* A leaked domain still refers to the state the hook would free */
+	if (removed && dr->teardown)
 		dr->teardown(dr->data);
 }
 
@@ -352,9 +423,15 @@ EXPORT_SYMBOL_GPL(device_create_ims_domain);
  * device_remove_ims_domain - Remove the IMS domain of a device
  * @dev:	The device
  *
- * Frees every vector still allocated in the domain (a vector whose handler
- * is still requested gets a warning and its handler freed), then removes
- * the domain. Nothing happens if @dev has no IMS domain.
+ * Frees every vector still allocated in the domain, then removes the
+ * domain, in one step which no allocation can come between. Nothing
+ * happens if @dev has no IMS domain.
+ *
+ * A vector whose handler is still requested is an owner's bug. It is not
+ * freed, and neither is its handler: the domain is detached from @dev and
+ * leaked with those vectors, with a warning. Their irq chip no longer
+ * touches the device or calls its driver, and the owner's later free_irq()
+ * is safe. @dev can get a new IMS domain.
  *
  * Context: Process context, may sleep.
  */
@@ -432,19 +509,12 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 }
 EXPORT_SYMBOL_GPL(devm_device_ims_alloc_irq);
 
-/**
- * device_ims_free_irq - Free an IMS vector
- * @dev:	The device
- * @index:	The slot
- *
- * The handler must have been freed before.
- *
- * Context: Process context, may sleep.
- * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
- * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
- * its handler is still requested. Nothing is freed on error.
+/*
+ * Free the vector at @index; with @virq, only if it is still that
+ * interrupt (a stale map must not free the vector another owner got
+ * since). Both checks and the free are under the descriptor lock.
  */
-int device_ims_free_irq(struct device *dev, unsigned int index)
+int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq)
 {
 	struct msi_domain_info *info;
 	struct irq_domain *domain;
@@ -464,10 +534,29 @@ int device_ims_free_irq(struct device *dev, unsigned int index)
 	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
 	if (!desc || !desc->irq)
 		return -ENOENT;
+	if (virq && desc->irq != virq)
+		return -ESTALE;
 	if (irq_has_action(desc->irq))
 		return -EBUSY;
 	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
 	return 0;
+}
+
+/**
+ * device_ims_free_irq - Free an IMS vector
+ * @dev:	The device
+ * @index:	The slot
+ *
+ * The handler must have been freed before.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
+ * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
+ * its handler is still requested. Nothing is freed on error.
+ */
+int device_ims_free_irq(struct device *dev, unsigned int index)
+{
+	return __device_ims_free_irq(dev, index, 0);
 }
 EXPORT_SYMBOL_GPL(device_ims_free_irq);
 
@@ -475,8 +564,8 @@ EXPORT_SYMBOL_GPL(device_ims_free_irq);
  * device_ims_free_all_irqs - Free every IMS vector of a device
  * @dev:	The device
  *
- * Vectors whose handler is still requested get a warning and their handler
- * freed. The domain stays.
+ * A vector whose handler is still requested is not freed, with a warning
+ * (its owner frees it later with device_ims_free_irq()). The domain stays.
  *
  * Context: Process context, may sleep.
  */
@@ -507,7 +596,14 @@ static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
 		irq_chip_compose_msi_msg(d, &msg);
 	d->chip->irq_mask(d);
 	d->chip->irq_write_msi_msg(d, &msg);
-	if (!irqd_irq_masked(d))
+	/*
+	 * Masked stays masked only for a disabled interrupt (not yet
+	 * requested, freed, or disabled and masked). An enabled one may be
+	 * masked only for the moment, by its flow handler in hard interrupt
+	 * context, whose unmask a table with sync does not store: unmask it.
+	 * An early unmask of an edge interrupt costs at most a pending one.
+	 */
+	if (!irqd_irq_masked(d) || !irqd_irq_disabled(d))
 		d->chip->irq_unmask(d);
 	raw_spin_unlock_irqrestore(&irqd->lock, flags);
 }
@@ -522,7 +618,7 @@ static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
  * re-establishes its control word, including the cookie's PASID for table
  * library domains), the message of an active vector is written (none for a
  * vector that was never requested), and the entry is unmasked again unless
- * the interrupt is masked or disabled. Only the irq chip's irq_mask(),
+ * the interrupt is disabled and masked. Only the irq chip's irq_mask(),
  * irq_write_msi_msg() and irq_unmask() are called, in atomic context; no
  * driver callback that may sleep. A table library domain with a sync
  * callback is reported to the device by its driver, with ims_sync_all()

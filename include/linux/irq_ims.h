@@ -155,7 +155,9 @@ struct ims_table_ops {
  *		like (disable_irq() masks at once for such tables), and by
  *		ims_sync_all() (after device_ims_restore()) and
  *		ims_set_cookie(). It is not called for mask
- *		changes the flow handler makes in hard interrupt context, for
+ *		changes the flow handler makes in hard interrupt context
+ *		(which such tables do not store: an entry holds the logical
+ *		state, so sync never publishes a transient mask), for
  *		affinity changes (the remapping entry changes, not the stored
  *		message), for CPU hotplug or suspend_device_irqs()/resume, nor
  *		inside vector allocation and free: an entry set up or released
@@ -234,6 +236,8 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 					 union msi_instance_cookie *icookie,
 					 const struct irq_affinity_desc *affdesc);
 int device_ims_free_irq(struct device *dev, unsigned int index);
+/* For the bus interfaces (PCI/IMS): free only if @index is still @virq */
+int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq);
 void device_ims_free_all_irqs(struct device *dev);
 void device_ims_restore(struct device *dev);
 

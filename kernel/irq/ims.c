@@ -201,14 +201,38 @@ static void ims_set_masked(struct ims_table *t, struct msi_desc *desc, bool mask
 	ims_flush(t, slot, c);
 }
 
+/*
+ * Tables with sync: the device learns an entry's state only from sync, in
+ * process context. The flow handler masks an enabled interrupt in hard
+ * interrupt context when it arrives while its handler runs, and unmasks it
+ * again; neither reaches sync. A sync running meanwhile (for another
+ * operation on the vector, or ims_sync_all()) would publish the transient
+ * mask, and the device would keep the entry masked after the flow handler
+ * unmasked it. So these tables store only the logical state: the flow
+ * handler's masks of an enabled interrupt are not written. genirq still
+ * tracks them, and an edge interrupt which arrives meanwhile is marked
+ * pending and handled again. A disabled interrupt is masked for real
+ * (disable_irq() masks at once for these tables).
+ */
+static bool ims_transient_mask(struct ims_table *t, struct irq_data *d)
+{
+	return t->info.sync && in_hardirq() && !irqd_irq_disabled(d);
+}
+
 static void ims_irq_mask(struct irq_data *d)
 {
-	ims_set_masked(irq_data_get_irq_chip_data(d), irq_data_get_msi_desc(d), true);
+	struct ims_table *t = irq_data_get_irq_chip_data(d);
+
+	if (!ims_transient_mask(t, d))
+		ims_set_masked(t, irq_data_get_msi_desc(d), true);
 }
 
 static void ims_irq_unmask(struct irq_data *d)
 {
-	ims_set_masked(irq_data_get_irq_chip_data(d), irq_data_get_msi_desc(d), false);
+	struct ims_table *t = irq_data_get_irq_chip_data(d);
+
+	if (!ims_transient_mask(t, d))
+		ims_set_masked(t, irq_data_get_msi_desc(d), false);
 }
 
 static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)

@@ -125,13 +125,12 @@ EXPORT_SYMBOL_GPL(pci_ims_alloc_irq_at);
  */
 void pci_ims_free_irq(struct pci_dev *pdev, struct msi_map map)
 {
+	int ret;
+
 	if (WARN_ON_ONCE(map.index < 0 || map.virq <= 0))
 		return;
-	/* A stale map must not free the vector another owner got since */
-	if (WARN_ON_ONCE(msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN,
-					     map.index) != map.virq))
-		return;
-	WARN_ON_ONCE(device_ims_free_irq(&pdev->dev, map.index) == -EBUSY);
+	ret = __device_ims_free_irq(&pdev->dev, map.index, map.virq);
+	WARN_ON_ONCE(ret == -EBUSY || ret == -ESTALE);
 }
 EXPORT_SYMBOL_GPL(pci_ims_free_irq);
 
