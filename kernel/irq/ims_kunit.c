@@ -1332,12 +1332,17 @@ static void ims_lib_sysfs_msi_irqs(struct kunit *test)
 	void *mem;
 	struct device *dev = dsa_mem_domain(test, &mem);
 	struct msi_map map = device_ims_alloc_irq(dev, 4, NULL, NULL);
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	struct msi_desc *desc;
 
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, map.index, 4);
 	desc = irq_get_msi_desc(map.virq);
 	KUNIT_ASSERT_NOT_NULL(test, desc);
-	KUNIT_EXPECT_NOT_NULL(test, desc->sysfs_attrs);
+	KUNIT_ASSERT_NOT_NULL(test, desc->sysfs_attrs);
+	/* The mode says IMS, not the device's MSI or MSI-X mode */
+	KUNIT_EXPECT_EQ(test, desc->sysfs_attrs[0].show(dev, &desc->sysfs_attrs[0], buf), 4);
+	KUNIT_EXPECT_STREQ(test, buf, "ims\n");
 	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 4), 0);
 }
 
