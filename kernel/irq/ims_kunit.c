@@ -1714,6 +1714,78 @@ static void ims_alloc_pci_interface(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq(pdev, NULL, NULL).index, -ENODEV);
 }
 
+struct ims_churn {
+	struct device	*dev;
+	int		allocs;
+	int		enodev;
+	int		other;
+};
+
+/* Allocate and free any slot, as fast as it goes, until stopped */
+static int ims_churn_fn(void *data)
+{
+	struct ims_churn *c = data;
+	struct msi_map map;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		map = device_ims_alloc_irq(c->dev, MSI_ANY_INDEX, NULL, NULL);
+		if (map.index >= 0) {
+			c->allocs++;
+			/* The domain may have gone with the vector meanwhile */
+			ret = device_ims_free_irq(c->dev, map.index);
+			if (ret && ret != -ENODEV && ret != -ENOENT)
+				c->other++;
+		} else if (map.index == -ENODEV) {
+			c->enodev++;
+		} else if (map.index != -ENOSPC) {
+			c->other++;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Create and remove the domain while another CPU allocates and frees in
+ * it: every allocation either lands in a live domain and is freed with it,
+ * or fails with -ENODEV. A vector allocated between freeing all and
+ * removing the domain would survive into the removed domain (a warning in
+ * irq_domain_remove(), which fails the run).
+ */
+static void ims_alloc_concurrent_remove(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	struct ims_churn c = { .dev = &pdev->dev };
+	struct task_struct *t;
+	int round;
+
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(1), "needs CPU 1");
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	t = kthread_create(ims_churn_fn, &c, "ims-churn");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, 1);
+	get_task_struct(t);
+	wake_up_process(t);
+	for (round = 0; round < 60; round++) {
+		KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+		usleep_range(1000, 3000);
+		device_remove_ims_domain(&pdev->dev);
+		usleep_range(20, 100);
+	}
+	kthread_stop(t);
+	put_task_struct(t);
+	kunit_info(test, "%d allocations, %d -ENODEV\n", c.allocs, c.enodev);
+	KUNIT_EXPECT_GT(test, c.allocs, 0);
+	KUNIT_EXPECT_GT(test, c.enodev, 0);
+	KUNIT_EXPECT_EQ(test, c.other, 0);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+}
+
 /*
  * In a full probe the driver enables MSI, creates an IMS domain, allocates
  * three device managed vectors and requests one device managed handler.
@@ -1800,6 +1872,7 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_free_all),
 	KUNIT_CASE(ims_alloc_free_all_busy),
 	KUNIT_CASE(ims_alloc_pci_interface),
+	KUNIT_CASE(ims_alloc_concurrent_remove),
 	KUNIT_CASE(ims_alloc_no_domain),
 	KUNIT_CASE(ims_alloc_create_twice),
 	KUNIT_CASE(ims_alloc_create_concurrently),
