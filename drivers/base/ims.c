@@ -321,9 +321,10 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
  * @data:	Stored as the domain's data and as the irq chip data
  * @teardown:	Optional: called with @data after the domain is gone
  *
- * The variant of device_create_ims_domain() for domain builders (the IMS
- * table library) which attach state to the domain that must be released
- * with it, whichever way the domain is removed.
+ * The variant of device_create_ims_domain() for the IMS table library,
+ * which attaches state to the domain that must be released with it,
+ * whichever way the domain is removed. Internal to the IMS core, not
+ * exported.
  *
  * Context: Process context, may sleep.
  * Return: 0 on success or a negative error code, see device_create_ims_domain().
@@ -381,7 +382,6 @@ int __device_create_ims_domain(struct device *dev,
 	devres_add(dev, dr);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(__device_create_ims_domain);
 
 /**
  * device_create_ims_domain - Create the IMS domain of a device

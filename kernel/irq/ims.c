@@ -48,6 +48,8 @@
 #include <linux/xarray.h>
 #include <kunit/visibility.h>
 
+#include "ims_internal.h"
+
 #define IMS_NAME_MAX	24
 
 struct ims_table {

@@ -27,6 +27,7 @@
 
 /* mask_irq() and unmask_irq(), as flow handlers call them (IRQ_* settings are _IRQ_* here) */
 #include "internals.h"
+#include "ims_internal.h"
 
 static char *variant = "";
 module_param(variant, charp, 0444);
