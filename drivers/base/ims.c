@@ -113,7 +113,7 @@ int device_ims_supported(struct device *dev)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(device_ims_supported);
+EXPORT_SYMBOL_NS_GPL(device_ims_supported, "IMS");
 
 static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
 {
@@ -417,7 +417,7 @@ int device_create_ims_domain(struct device *dev,
 {
 	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
 }
-EXPORT_SYMBOL_GPL(device_create_ims_domain);
+EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
 
 /**
  * device_remove_ims_domain - Remove the IMS domain of a device
@@ -439,7 +439,7 @@ void device_remove_ims_domain(struct device *dev)
 {
 	devres_release(dev, ims_devres_release, NULL, NULL);
 }
-EXPORT_SYMBOL_GPL(device_remove_ims_domain);
+EXPORT_SYMBOL_NS_GPL(device_remove_ims_domain, "IMS");
 
 /**
  * device_ims_alloc_irq - Allocate an IMS vector
@@ -472,7 +472,7 @@ struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 		map.index = -ENOSPC;
 	return map;
 }
-EXPORT_SYMBOL_GPL(device_ims_alloc_irq);
+EXPORT_SYMBOL_NS_GPL(device_ims_alloc_irq, "IMS");
 
 /**
  * devm_device_ims_alloc_irq - Device managed device_ims_alloc_irq()
@@ -507,7 +507,7 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 	devres_add(dev, vr);
 	return map;
 }
-EXPORT_SYMBOL_GPL(devm_device_ims_alloc_irq);
+EXPORT_SYMBOL_NS_GPL(devm_device_ims_alloc_irq, "IMS");
 
 /*
  * Free the vector at @index; with @virq, only if it is still that
@@ -558,7 +558,7 @@ int device_ims_free_irq(struct device *dev, unsigned int index)
 {
 	return __device_ims_free_irq(dev, index, 0);
 }
-EXPORT_SYMBOL_GPL(device_ims_free_irq);
+EXPORT_SYMBOL_NS_GPL(device_ims_free_irq, "IMS");
 
 /**
  * device_ims_free_all_irqs - Free every IMS vector of a device
@@ -574,7 +574,7 @@ void device_ims_free_all_irqs(struct device *dev)
 	if (dev->msi.data)
 		ims_free_all(dev);
 }
-EXPORT_SYMBOL_GPL(device_ims_free_all_irqs);
+EXPORT_SYMBOL_NS_GPL(device_ims_free_all_irqs, "IMS");
 
 /*
  * Rewrite one vector's entry from the kernel's state, as genirq would, but
@@ -644,7 +644,7 @@ void device_ims_restore(struct device *dev)
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
 		ims_restore_vector(domain, desc);
 }
-EXPORT_SYMBOL_GPL(device_ims_restore);
+EXPORT_SYMBOL_NS_GPL(device_ims_restore, "IMS");
 
 static int __init ims_debugfs_init(void)
 {

@@ -592,7 +592,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 		ims_table_free(t);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ims_create_domain);
+EXPORT_SYMBOL_NS_GPL(ims_create_domain, "IMS");
 
 /* Re-encode the entry of @desc for @cookie; descriptor lock held */
 static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi_desc *desc,
@@ -664,7 +664,7 @@ int ims_sync_all(struct device *dev)
 		ims_sync_slots(t);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ims_sync_all);
+EXPORT_SYMBOL_NS_GPL(ims_sync_all, "IMS");
 
 /**
  * ims_set_cookie - Change the cookie of an allocated IMS entry
@@ -724,7 +724,7 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ims_set_cookie);
+EXPORT_SYMBOL_NS_GPL(ims_set_cookie, "IMS");
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Let the KUnit tests record every slot word the library writes */

@@ -1894,3 +1894,4 @@ kunit_test_suites(&ims_policy_suite, &ims_desc_suite, &ims_lib_suite, &ims_alloc
 MODULE_DESCRIPTION("KUnit tests of IMS domains and the IMS table library");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+MODULE_IMPORT_NS("IMS");
