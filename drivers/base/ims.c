@@ -4,7 +4,7 @@
  *
  * An IMS domain is the second per device MSI domain (MSI_SECONDARY_DOMAIN)
  * of a device, beside its PCI/MSI(-X) domain. It exists only below an MSI
- * parent which accepts IMS (MSI_FLAG_IMS) and does not refuse the device.
+ * parent which accepts IMS (MSI_FLAG_PCI_IMS) and does not refuse the device.
  * The domain is device managed: it goes away at the latest when the driver
  * is unbound, together with every vector still allocated in it.
  */
@@ -67,8 +67,11 @@ static bool ims_bus_refuses(struct device *dev)
 		if (dev->bus == policy->bus)
 			return policy->supported(dev) != 0;
 	}
-	/* Fail closed: a PCI device is only allowed by PCI's own policy */
-	return dev_is_pci(dev);
+	/*
+	 * Fail closed: a bus without a policy has no IMS. Only PCI has one:
+	 * the remapping units check a message's source by its requester ID.
+	 */
+	return true;
 }
 
 /**
@@ -77,11 +80,11 @@ static bool ims_bus_refuses(struct device *dev)
  *
  * Asks the device's bus (the policy registered with
  * ims_register_bus_policy(): on PCI, whether MSI is allowed for the device
- * at all) and then its MSI parent domain. A refusal
- * is logged with its reason, once per call.
+ * at all; a bus without a policy has no IMS) and then its MSI parent
+ * domain. A refusal is logged with its reason, once per call.
  *
  * Return: 0 if an IMS domain can be created for @dev, -EOPNOTSUPP if the
- * bus does not allow MSI for @dev, or the MSI parent does not support IMS
+ * bus does not allow IMS for @dev, or the MSI parent does not support IMS
  * or refuses it for @dev (e.g. no interrupt remapping, or remapping by a
  * virtual IOMMU).
  */
@@ -92,8 +95,8 @@ int device_ims_supported(struct device *dev)
 	const char *why;
 
 	if (ims_bus_refuses(dev)) {
-		dev_info(dev, "IMS refused: the %s bus does not allow MSI for this device\n",
-			 dev->bus->name);
+		dev_info(dev, "IMS refused: the %s bus does not allow IMS for this device\n",
+			 dev->bus ? dev->bus->name : "(no)");
 		return -EOPNOTSUPP;
 	}
 	if (!parent || !irq_domain_is_msi_parent(parent)) {
@@ -101,7 +104,7 @@ int device_ims_supported(struct device *dev)
 		return -EOPNOTSUPP;
 	}
 	pops = parent->msi_parent_ops;
-	if (!(pops->supported_flags & MSI_FLAG_IMS)) {
+	if (!(pops->supported_flags & MSI_FLAG_PCI_IMS)) {
 		dev_info(dev, "IMS refused by %s: parent cannot isolate device stored messages (no interrupt remapping)\n",
 			 parent->name);
 		return -EOPNOTSUPP;
@@ -117,8 +120,7 @@ EXPORT_SYMBOL_NS_GPL(device_ims_supported, "IMS");
 
 static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
 {
-	enum irq_domain_bus_token token = dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
-							    DOMAIN_BUS_DEVICE_IMS;
+	const enum irq_domain_bus_token token = DOMAIN_BUS_PCI_DEVICE_IMS;
 	/*
 	 * The default domain ops supply msi_teardown, which removing the
 	 * domain calls unconditionally.
@@ -316,7 +318,6 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
  * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
  * @dev:	The device
  * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
- *		for a PCI device and %DOMAIN_BUS_DEVICE_IMS otherwise
  * @hwsize:	Number of slots, 0 for unbounded software indices
  * @data:	Stored as the domain's data and as the irq chip data
  * @teardown:	Optional: called with @data after the domain is gone
@@ -387,8 +388,7 @@ int __device_create_ims_domain(struct device *dev,
  * device_create_ims_domain - Create the IMS domain of a device
  * @dev:	The device
  * @template:	Domain template with the device's irq chip. Its bus token must
- *		be %DOMAIN_BUS_PCI_DEVICE_IMS for a PCI device and
- *		%DOMAIN_BUS_DEVICE_IMS otherwise; its flags must contain
+ *		be %DOMAIN_BUS_PCI_DEVICE_IMS; its flags must contain
  *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, %MSI_FLAG_FREE_MSI_DESCS and
  *		%MSI_FLAG_USE_DEF_DOM_OPS;
  *		the chip must provide irq_mask(), irq_unmask() and

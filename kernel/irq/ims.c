@@ -564,8 +564,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 						  MSI_FLAG_USE_DEF_DOM_OPS |
 						  MSI_FLAG_USE_DEF_CHIP_OPS |
 						  MSI_FLAG_DEV_SYSFS,
-			.bus_token		= dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
-								    DOMAIN_BUS_DEVICE_IMS,
+			.bus_token		= DOMAIN_BUS_PCI_DEVICE_IMS,
 		},
 	};
 	struct ims_table *t;

@@ -252,7 +252,7 @@ static void ims_policy_real_parent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq(pdev, NULL, NULL).index, -ENODEV);
 }
 
-/* A device without a PCI requester ID is refused even by VT-d */
+/* A device on a bus without an IMS policy (not PCI) is refused, even below VT-d */
 static void ims_policy_non_pci_refused(struct kunit *test)
 {
 	struct pci_dev *pdev = edu_ims_get(test);
@@ -306,7 +306,7 @@ static void ims_policy_raw_template_checked(struct kunit *test)
 	t->info.flags &= ~MSI_FLAG_FREE_MSI_DESCS;
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
 	*t = good;
-	t->info.bus_token = DOMAIN_BUS_DEVICE_IMS;	/* a PCI device */
+	t->info.bus_token = DOMAIN_BUS_PCI_DEVICE_MSIX;	/* not IMS */
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
 	*t = good;
 	t->chip.irq_mask = NULL;
