@@ -14,6 +14,7 @@
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
 #include <linux/irq_ims.h>
+#include <linux/module.h>
 #include <linux/msi.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -221,6 +222,69 @@ static void ims_free_all(struct device *dev)
 }
 
 /*
+ * Whether the handler of @virq is code of a module being unloaded; then
+ * its dev_id is returned in @dev_id.
+ */
+static bool ims_handler_unloading(unsigned int virq, void **dev_id)
+{
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *action;
+	struct module *mod;
+
+	if (!irqd)
+		return false;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	action = irqd->action;
+	if (!action)
+		return false;
+	guard(rcu)();
+	mod = __module_address((unsigned long)action->handler);
+	if (!mod && action->thread_fn)
+		mod = __module_address((unsigned long)action->thread_fn);
+	if (!mod || module_is_live(mod))
+		return false;
+	*dev_id = action->dev_id;
+	return true;
+}
+
+/*
+ * A handler whose code is being unloaded (typically the table owner's own,
+ * which its remove() did not free before the module went) cannot be left
+ * behind with a leaked domain: nothing could free it any more, and the
+ * next interrupt or a read of /proc/interrupts would run or read unloaded
+ * code. Free such handlers first, with a warning, outside the descriptor
+ * lock (free_irq() may call sync). Handlers in live code belong to owners
+ * which free them later; those are left to ims_remove_domain().
+ */
+static void ims_free_unloading_handlers(struct device *dev)
+{
+	for (;;) {
+		unsigned int virq = 0;
+		struct msi_desc *desc;
+		void *dev_id = NULL;
+
+		scoped_guard(msi_descs_lock, dev) {
+			if (!msi_get_device_domain(dev, IMS_DOMID))
+				return;
+			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+				if (ims_handler_unloading(desc->irq, &dev_id)) {
+					virq = desc->irq;
+					break;
+				}
+			}
+		}
+		if (!virq)
+			return;
+		dev_WARN(dev, "IMS: irq %u still has a handler of a module being unloaded, freeing it\n",
+			 virq);
+		free_irq(virq, dev_id);
+		/* Not the owner's dev_id after all: leave it to the leak */
+		if (ims_handler_unloading(virq, &dev_id))
+			return;
+	}
+}
+
+/*
  * Free every vector and remove the domain, in one step under the
  * descriptor lock, so that no allocation comes between. If vectors still
  * have handlers, the domain and those vectors are leaked instead (see
@@ -269,6 +333,7 @@ static void ims_devres_release(struct device *dev, void *res)
 	guard(mutex)(&ims_domain_lock);
 	/* The debugfs reader takes the descriptor lock: remove it first */
 	debugfs_remove(dr->debugfs);
+	ims_free_unloading_handlers(dev);
 	removed = ims_remove_domain(dev);
 	/* Device managed vectors went with the domain: forget them */
 	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
@@ -431,7 +496,9 @@ EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
  * freed, and neither is its handler: the domain is detached from @dev and
  * leaked with those vectors, with a warning. Their irq chip no longer
  * touches the device or calls its driver, and the owner's later free_irq()
- * is safe. @dev can get a new IMS domain.
+ * is safe. @dev can get a new IMS domain. A handler whose code belongs to
+ * a module being unloaded has no owner left to free it and is freed, with
+ * a warning, before the others are leaked.
  *
  * Context: Process context, may sleep.
  */
