@@ -8,7 +8,8 @@ KASAN) plus harness/configs/bench.config, built in its own O= directory
 (build/bench/obj); QEMU's q35 with VT-d interrupt remapping, -smp 16 (so
 that the x86 vector space exceeds MSI-X's 2048 entries), two edu devices
 (IMS in memory and in an MMIO array) and an nvme controller with a 2048
-entry MSI-X table and no driver in the guest (dynamic MSI-X). All three are
+entry MSI-X table and no driver in the guest (dynamic MSI-X): the machine's
+own device list (DEVICES), not a test variant's. All three are
 given to the benchmark module (samples/ims/ims-bench.c) with
 driver_override by tests/guest/bench.sh, which runs its commands and
 prints their results between BENCH-DATA/BENCH-END markers in TAP.
@@ -18,7 +19,8 @@ the terminal (and table.md), results.json and plot.png (gnuplot).
 
   bench.py            build, run the full benchmark, write the outputs
   bench.py --smoke    the same with tiny sizes (make check's bench stage):
-                      every figure must be produced, speed is not judged
+                      every figure must be produced and none may be
+                      nonsense (nonsense()); speed is not judged
   bench.py --no-build --no-run --logs=DIR   re-evaluate the logs of a run
 """
 import argparse
