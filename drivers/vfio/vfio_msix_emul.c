@@ -727,3 +727,4 @@ EXPORT_SYMBOL_GPL(vfio_msix_emul_pba_read);
 
 MODULE_DESCRIPTION("Emulated MSI-X for VFIO devices, backed by emulated, IMS or MSI-X vectors");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IMS");

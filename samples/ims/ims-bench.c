@@ -798,3 +798,4 @@ module_exit(bench_exit);
 
 MODULE_DESCRIPTION("IMS against dynamic PCI MSI-X: set-up, growth, scale and mask costs");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IMS");

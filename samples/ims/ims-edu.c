@@ -749,3 +749,4 @@ module_exit(edu_exit);
 
 MODULE_DESCRIPTION("IMS sample driver for QEMU's edu device: a message store in device read memory");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IMS");
