@@ -110,7 +110,7 @@ static long field(const char *prefix, const char *key)
 	return -1;
 }
 
-/* The IMS core had to free a vector ims-bench left requested */
+/* The IMS core found a vector ims-bench left requested (freed or leaked it) */
 static int klog_has_left_handler(void)
 {
 	static char log[1 << 22];
@@ -121,7 +121,8 @@ static int klog_has_left_handler(void)
 		return -1;
 	log[n] = 0;
 	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, "ims-bench ") && strstr(line, "still has a handler"))
+		if (strstr(line, "ims-bench ") &&
+		    (strstr(line, "still has a handler") || strstr(line, "still have a handler")))
 			return 1;
 	return 0;
 }
