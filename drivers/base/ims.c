@@ -222,10 +222,11 @@ static void ims_free_all(struct device *dev)
 }
 
 /*
- * Whether the handler of @virq is code of a module being unloaded; then
- * its dev_id is returned in @dev_id.
+ * Whether the handler of @virq is code of a module being unloaded, or of
+ * @drv_mod (the module of the driver being unbound); then its dev_id is
+ * returned in @dev_id.
  */
-static bool ims_handler_unloading(unsigned int virq, void **dev_id)
+static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, void **dev_id)
 {
 	struct irq_desc *irqd = irq_to_desc(virq);
 	struct irqaction *action;
@@ -241,23 +242,26 @@ static bool ims_handler_unloading(unsigned int virq, void **dev_id)
 	mod = __module_address((unsigned long)action->handler);
 	if (!mod && action->thread_fn)
 		mod = __module_address((unsigned long)action->thread_fn);
-	if (!mod || module_is_live(mod))
+	if (!mod || (module_is_live(mod) && mod != drv_mod))
 		return false;
 	*dev_id = action->dev_id;
 	return true;
 }
 
 /*
- * A handler whose code is being unloaded (typically the table owner's own,
- * which its remove() did not free before the module went) cannot be left
- * behind with a leaked domain: nothing could free it any more, and the
- * next interrupt or a read of /proc/interrupts would run or read unloaded
- * code. Free such handlers first, with a warning, outside the descriptor
- * lock (free_irq() may call sync). Handlers in live code belong to owners
- * which free them later; those are left to ims_remove_domain().
+ * A handler in the module of the driver being unbound (which its remove()
+ * did not free), or in any module being unloaded, cannot be left behind
+ * with a leaked domain: no owner is left to free it, and once the module
+ * is gone the next interrupt or a read of /proc/interrupts would run or
+ * read unloaded code. Free such handlers first, with a warning, outside
+ * the descriptor lock (free_irq() may call sync). Handlers of other,
+ * live modules and of built-in code belong to owners which free them
+ * later; those are left to ims_remove_domain().
  */
 static void ims_free_unloading_handlers(struct device *dev)
 {
+	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
+
 	for (;;) {
 		unsigned int virq = 0;
 		struct msi_desc *desc;
@@ -267,7 +271,7 @@ static void ims_free_unloading_handlers(struct device *dev)
 			if (!msi_get_device_domain(dev, IMS_DOMID))
 				return;
 			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (ims_handler_unloading(desc->irq, &dev_id)) {
+				if (ims_handler_unloading(desc->irq, drv_mod, &dev_id)) {
 					virq = desc->irq;
 					break;
 				}
@@ -275,11 +279,11 @@ static void ims_free_unloading_handlers(struct device *dev)
 		}
 		if (!virq)
 			return;
-		dev_WARN(dev, "IMS: irq %u still has a handler of a module being unloaded, freeing it\n",
+		dev_WARN(dev, "IMS: irq %u still has a handler of its unbound driver or an unloading module, freeing it\n",
 			 virq);
 		free_irq(virq, dev_id);
 		/* Not the owner's dev_id after all: leave it to the leak */
-		if (ims_handler_unloading(virq, &dev_id))
+		if (ims_handler_unloading(virq, drv_mod, &dev_id))
 			return;
 	}
 }
