@@ -31,7 +31,7 @@ command -v qemu-system-x86_64 >/dev/null || {
 	exit 1
 }
 cd "$BUILD/src"
-echo "kunit-py: (cd build/src && ${cmd[*]})"
+echo "kunit-py: (cd build/src &&$(printf ' %q' "${cmd[@]}"))"
 if [ "${KVM:-0}" = 1 ] || [ ! -e /dev/kvm ]; then
 	exec "${cmd[@]}"
 fi
