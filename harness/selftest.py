@@ -522,6 +522,38 @@ def series_tests(report):
            series.maintainers_removals(good) == [])
 
 
+def kunitpy_tests(report):
+    """kunit.py's .kunitconfig and QEMU config against the manifest."""
+    import kunitcfg
+    probs = kunitcfg.coverage_problems()
+    report("kunit-py/kunitconfig-covers-the-manifest", not probs,
+           "; ".join(probs))
+    kc = kunitcfg.read(treecfg.TOP, kunitcfg.KUNITCONFIG)
+    qc = kunitcfg.read(treecfg.TOP, kunitcfg.QEMU_CONFIG)
+    mf = kunitcfg.read(treecfg.TOP, "harness/expected/vtd.txt")
+    edits = {
+        # the .kunitconfig no longer builds ims_kunit.c
+        "missing-symbol-found": dict(kunitconfig=kc.replace(
+            "CONFIG_IRQ_MSI_IMS_KUNIT_TEST=y", "")),
+        # the opt-in platform suite slipped into the .kunitconfig
+        "opt-in-suite-found": dict(
+            kunitconfig=kc + "CONFIG_IMS_PLATFORM_KUNIT_TEST=y\n"),
+        # a suite of ims_kunit.c the manifest does not expect
+        "unexpected-suite-found": dict(manifest="\n".join(
+            l for l in mf.splitlines() if "kunit/ims_table_desc/" not in l)),
+        # the QEMU config lost the edu device, the remapping, the variant
+        "machine-without-edu-found": dict(qemu_config=qc.replace(
+            "'edu,", "'pci-testdev,")),
+        "machine-without-remapping-found": dict(qemu_config=qc.replace(
+            "intremap=on", "intremap=off")),
+        "undeclared-variant-found": dict(qemu_config=qc.replace(
+            "ims_kunit.variant=vtd", "")),
+    }
+    for name, edit in edits.items():
+        probs = kunitcfg.coverage_problems(**edit)
+        report(f"kunit-py/{name}", bool(probs), "no problem reported")
+
+
 def build_tests(report):
     """Warnings of incremental kernel builds, and the build matrix."""
     import buildlog
@@ -784,6 +816,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    kunitpy_tests(report)
     bench_tests(report)
     git_error_tests(report)
     hung_guest_test(report)

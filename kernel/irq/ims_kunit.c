@@ -1188,10 +1188,11 @@ static void ims_lib_sync_lock_order(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, syncs);
-	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
 	info.priv = syncs;
 	info.mem = kunit_slots(test, NSLOTS * 16);
+	/* skips first where no IMS machine is declared (e.g. kunit.py's x86_64) */
 	dev = lib_domain(test, &info);
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
 	map = device_ims_alloc_irq(dev, NSLOTS - 1, NULL, NULL);
 	KUNIT_ASSERT_EQ(test, map.index, NSLOTS - 1);
 
