@@ -501,8 +501,9 @@ EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
  * leaked with those vectors, with a warning. Their irq chip no longer
  * touches the device or calls its driver, and the owner's later free_irq()
  * is safe. @dev can get a new IMS domain. A handler whose code belongs to
- * a module being unloaded has no owner left to free it and is freed, with
- * a warning, before the others are leaked.
+ * the module of the driver being unbound, or to a module being unloaded,
+ * has no owner left to free it and is freed, with a warning, before the
+ * others are leaked.
  *
  * Context: Process context, may sleep.
  */
