@@ -9,6 +9,7 @@
 #   make sparse         build the project's sparse only (harness/sparse.sh)
 #   make lint           checkpatch, kernel-doc, W=1 + sparse only
 #   make bench          IMS against dynamic MSI-X (harness/bench.py)
+#   make kunit-py       the kernel/irq IMS suites with kunit.py (own kernel)
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
 # Knobs: VARIANTS=vtd,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
@@ -36,7 +37,7 @@ GUEST_ARGS := --variants=$(VARIANTS) --edu=$(EDU) --tests="$(TESTS)" \
 	--timeout=$(GUEST_TIMEOUT)
 
 .PHONY: all deps qemu sparse prepare config kernel initramfs check lint selftest qtest \
-	guest run bench refresh-patch series series-check clean distclean
+	guest run bench kunit-py refresh-patch series series-check clean distclean
 
 all: kernel initramfs
 
@@ -92,6 +93,12 @@ run: initramfs qemu
 bench: prepare qemu
 	@JOBS=$(JOBS) python3 harness/bench.py
 
+# The IMS KUnit suites the upstream way: tools/testing/kunit/kunit.py with
+# kernel/irq/.kunitconfig on a VT-d machine (harness/kunit_py.sh).  It builds
+# its own kernel in build/kunit, so it is not part of make check.
+kunit-py: prepare
+	@JOBS=$(JOBS) bash harness/kunit_py.sh
+
 series: prepare
 	@python3 harness/series.py
 
@@ -104,7 +111,8 @@ refresh-patch: deps
 		$(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(BODY),--body "$(BODY)")
 
 clean:
-	rm -rf $(OBJ) $(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/guest-bin
+	rm -rf $(OBJ) $(BUILD)/initramfs $(BUILD)/initramfs.cpio.gz $(BUILD)/guest-bin \
+		$(BUILD)/kunit
 
 distclean:
 	rm -rf $(BUILD)

@@ -71,10 +71,10 @@ class Results:
 # Running guests
 
 def qemu_command(variant, edu, append, qemu="qemu-system-x86_64", logdir=None,
-                 kernel=None, initrd=None, smp=2, extra=()):
+                 kernel=None, initrd=None, smp=2, extra=(), devices=None):
     """The QEMU command line of a machine variant.  The bench machine
     (harness/bench.py) passes its own kernel, initramfs, CPU count and
-    devices."""
+    devices (instead of a variant's)."""
     # Every variant runs the project's QEMU (harness/qemu.sh, "make qemu"):
     # the plain name callers pass by default means that build, never the
     # machine's own qemu-system-x86_64.  Its firmware comes from Debian's
@@ -99,7 +99,7 @@ def qemu_command(variant, edu, append, qemu="qemu-system-x86_64", logdir=None,
            "-initrd",
            initrd or os.path.join(treecfg.BUILD, "initramfs.cpio.gz"),
            "-append", append]
-    cmd += VARIANTS[variant]
+    cmd += VARIANTS[variant] if devices is None else list(devices)
     for _ in range(edu):
         cmd += ["-device", "edu,dma_mask=0xffffffffffffffff"]
     cmd += list(extra)

@@ -522,6 +522,38 @@ def series_tests(report):
            series.maintainers_removals(good) == [])
 
 
+def kunitpy_tests(report):
+    """kunit.py's .kunitconfig and QEMU config against the manifest."""
+    import kunitcfg
+    probs = kunitcfg.coverage_problems()
+    report("kunit-py/kunitconfig-covers-the-manifest", not probs,
+           "; ".join(probs))
+    kc = kunitcfg.read(treecfg.TOP, kunitcfg.KUNITCONFIG)
+    qc = kunitcfg.read(treecfg.TOP, kunitcfg.QEMU_CONFIG)
+    mf = kunitcfg.read(treecfg.TOP, "harness/expected/vtd.txt")
+    edits = {
+        # the .kunitconfig no longer builds ims_kunit.c
+        "missing-symbol-found": dict(kunitconfig=kc.replace(
+            "CONFIG_IRQ_MSI_IMS_KUNIT_TEST=y", "")),
+        # the opt-in platform suite slipped into the .kunitconfig
+        "opt-in-suite-found": dict(
+            kunitconfig=kc + "CONFIG_IMS_PLATFORM_KUNIT_TEST=y\n"),
+        # a suite of ims_kunit.c the manifest does not expect
+        "unexpected-suite-found": dict(manifest="\n".join(
+            l for l in mf.splitlines() if "kunit/ims_table_desc/" not in l)),
+        # the QEMU config lost the edu device, the remapping, the variant
+        "machine-without-edu-found": dict(qemu_config=qc.replace(
+            "'edu,", "'pci-testdev,")),
+        "machine-without-remapping-found": dict(qemu_config=qc.replace(
+            "intremap=on", "intremap=off")),
+        "undeclared-variant-found": dict(qemu_config=qc.replace(
+            "ims_kunit.variant=vtd", "")),
+    }
+    for name, edit in edits.items():
+        probs = kunitcfg.coverage_problems(**edit)
+        report(f"kunit-py/{name}", bool(probs), "no problem reported")
+
+
 def build_tests(report):
     """Warnings of incremental kernel builds, and the build matrix."""
     import buildlog
@@ -570,64 +602,115 @@ def build_tests(report):
     report("matrix/warnings-and-errors-found", len(w) == 2, str(w))
 
 
-def bench_tap(drop=(), got=None):
+def bench_tap(drop=(), got=None, edit=None):
     """A canned tap.log of a bench run (tests/guest/bench.sh): every
-    block, or without the blocks in drop; got: vectors of every growth."""
+    block, or without the blocks in drop; got: vectors of every growth;
+    edit: {block: function(lines) -> lines} to spoil a block."""
     kinds = ["ims-mem", "ims-mmio", "msix"]
     checks = (["ims-bench module loads"] +
               [f"{k} device bound" for k in kinds] +
               ["set-up and tear-down of every kind"] +
-              [f"growth of {k}" for k in kinds] +
-              ["growth of ims-mem, freed in allocation order"] +
+              [f"growth of {k}, freed {o}" for o in ("lifo", "fifo")
+               for k in kinds] +
+              [f"occupancy probes of {k}" for k in kinds] +
               [f"memory of the vectors of {k}" for k in kinds] +
-              ["mask and unmask of every kind"] +
-              ["ims-bench module unloads with its devices bound"])
+              ["mask and unmask of every kind",
+               "ims-bench module unloads with vectors held",
+               "no vector of the benchmark is left"])
     out = ["IMS-HARNESS: begin variant=bench edu=2 kernel=7.3.4 only= "
            "kunit_filter=", "GUEST-TEST bench timeout=600",
            f"1..{len(checks)}"]
+    edit = edit or {}
 
     def block(name, lines):
         if name not in drop:
+            lines = edit.get(name, lambda x: x)(lines)
             out.extend([f"BENCH-DATA {name}"] + lines + [f"BENCH-END {name}"])
 
-    block("machine", ["cpus=16", "cpu=QEMU TCG CPU", "kernel=7.3.4"])
-    block("params", ["iters=4 grow=8 hold=4 mask=4"])
+    block("machine", ["cpus=16", "cpu=QEMU TCG CPU", "kernel=7.3.4",
+                      "clocksource_start=tsc", "loadavg_start=0.1 0.1 0.1"])
+    block("params", ["iters=4 grow=8 step=2 oreps=3 hold=4 mreps=3 mask=4"])
+    block("devices", [f"kind={k} device=0000:00:0{i}.0 entries="
+                      f"{8192 if k != 'msix' else 2048} doorbells=0 "
+                      f"table_host_bytes={262144 if k == 'ims-mem' else 0} "
+                      "held=0" for i, k in enumerate(kinds)] +
+          ["percpu_bytes_per_irq_desc=64"])
     block("setup", [f"setup kind={k} n=4 alloc_median_ns=10 "
                     "request_irq_median_ns=20 free_irq_median_ns=30 "
                     f"free_median_ns=40 total_median_ns={100 + i} "
-                    "total_p99_ns=200" for i, k in enumerate(kinds)])
+                    f"total_p99_ns=200 doorbells={8 if k == 'ims-mem' else 0}"
+                    for i, k in enumerate(kinds)] + ["done"])
+    n = 8 if got is None else got
+    for o in ("lifo", "fifo"):
+        for k in kinds:
+            if o == "lifo":
+                block(f"vector-{k}", ["Global available:   3000",
+                                      "Global reserved:      10"])
+            block(f"grow-{o}-{k}",
+                  [f"grow kind={k} max=8 got={n} stop_errno=0 order={o}"] +
+                  [f"g {k} {i} {100 + i} {200 + i}"
+                   for i in range(1, n + 1)] + ["done"])
     for k in kinds:
-        n = 8 if got is None else got
-        block(f"vector-{k}", ["Global available:   3000"])
-        block(f"grow-{k}", [f"grow kind={k} max=8 got={n} stop_errno=0 order=lifo"] +
-              [f"g {k} {i} {100 + i} {200 + i}" for i in range(1, n + 1)])
-        block(f"mem-before-{k}", ["Slab: 1000 kB", "VmallocUsed: 8 kB",
-                                  "Percpu: 50 kB"])
-        block(f"hold-{k}", [f"hold kind={k} max=4 got=4 stop_errno=0"])
-        block(f"mem-after-{k}", ["Slab: 1004 kB", "VmallocUsed: 8 kB",
-                                 "Percpu: 51 kB"])
-    block("mask", [f"mask kind={k} n=4 median_ns=50 p99_ns=90"
-                   for k in kinds])
-    block("grow-fifo-ims-mem", ["grow kind=ims-mem max=8 got=8 stop_errno=0 "
-                                "order=fifo"] +
-          [f"g ims-mem {i} {100 + i} 200" for i in range(1, 9)])
+        block(f"occupancy-{k}", [f"o {k} {x} {100 + x} {200 + x}"
+                                 for x in range(0, 9, 2)] +
+              [f"occupancy kind={k} max=8 step=2 reps=3 held=8 "
+               "stop_errno=0", "done"])
+    for r in range(3):
+        for k in kinds:
+            block(f"mem-before-{k}-{r}", [
+                "Slab: 1000 kB", "VmallocUsed: 8 kB", "Percpu: 50 kB",
+                "slab kmalloc-256 100 256 256", "slab irq_desc 10 512 512"])
+            block(f"hold-{k}-{r}", [f"hold kind={k} max=4 got=4 "
+                                    "stop_errno=0", "done"])
+            block(f"mem-after-{k}-{r}", [
+                "Slab: 1004 kB", "VmallocUsed: 8 kB", "Percpu: 51 kB",
+                "slab kmalloc-256 104 256 256",
+                f"slab irq_desc {14 + r} 512 512"])
+    block("mask", [f"mask kind={k} n=4 median_ns=50 p99_ns=90 "
+                   f"doorbells={8 if k == 'ims-mem' else 0}"
+                   for k in kinds] + ["done"])
+    block("conditions", ["clocksource_end=tsc", "loadavg_end=0.2 0.2 0.2"])
     out += [f"ok {i} - {c}" for i, c in enumerate(checks, 1)]
     out += ["GUEST-EXIT bench 0", "KERNEL-TAINTED 0", guestlog.DONE]
     return "\n".join(out) + "\n"
 
 
 def bench_tests(report):
-    """The benchmark's evaluation: every figure of a run, a missing figure
-    or output fails by name (speed is never judged)."""
+    """The benchmark's evaluation: every figure of a run, a missing or a
+    nonsensical figure or a missing output fails by name (speed is never
+    judged)."""
     import bench
     import tempfile
     res = bench.figures(bench_tap())
+    m = res["memory"]["ims-mem"]
     report("bench/complete-run-has-every-figure",
-           bench.missing_figures(res) == [] and
-           res["setup_ratio"]["ims-mem"] == round(100 / 102, 3),
-           str(bench.missing_figures(res)))
+           bench.missing_figures(res) == [] and bench.nonsense(res) == [] and
+           res["setup_ratio"]["ims-mem"] == round(100 / 102, 3) and
+           # 4 x 256 + 4..6 x 512 bytes over 4 vectors: 768..1024
+           (m["bytes_per_vector"], m["bytes_per_vector_min"],
+            m["bytes_per_vector_max"]) == (896, 768, 1024) and
+           m["with_table_bytes_per_vector"] == 896 + 262144 // 4 and
+           res["scale"]["ims-mem"]["vector_allocatable_before"] == 2990 and
+           res["scale"]["msix"]["vectors"] == 9,
+           str(bench.missing_figures(res) + bench.nonsense(res)))
+    sl = res["slopes"]["ims-mem"]
+    # The canned costs grow by exactly 1 ns per vector held (set-up,
+    # occupancy), fall by 1 ns per vector held (tear-down oldest first)
+    report("bench/slopes-of-the-canned-series",
+           sl["setup"]["ns_per_vector"] == 1.0 and
+           sl["teardown_fifo"]["ns_per_vector"] == -1.0 and
+           sl["occupancy_setup"]["ns_per_vector"] == 1.0 and
+           res["slopes"]["range"] == [0, 7], str(sl))
+    # Memory within the spread of MSI-X's is reported as indistinguishable
+    verdicts = {g["goal"]: g["verdict"] for g in res["goals"]}
+    report("bench/memory-goal-within-the-spread-is-no-verdict",
+           verdicts["ims-mem memory per vector <= MSI-X's"].startswith(
+               "indistinguishable") and verdicts[
+               "ims-mem memory per vector <= MSI-X's, its table in host "
+               "memory included"] == "NOT met", str(verdicts))
     miss = dict(bench.missing_figures(bench.figures(
-        bench_tap(drop=("mask", "mem-after-ims-mmio")))))
+        bench_tap(drop=("mask", "mem-after-ims-mmio-0", "mem-after-ims-mmio-1",
+                        "mem-after-ims-mmio-2")))))
     report("bench/missing-blocks-are-missing-figures",
            sorted(miss) == ["mask/ims-mem", "mask/ims-mmio", "mask/msix",
                             "mask_ratio/ims-mem", "mask_ratio/ims-mmio",
@@ -636,11 +719,57 @@ def bench_tests(report):
     miss = dict(bench.missing_figures(bench.figures(bench_tap(got=0))))
     report("bench/growth-without-a-vector-fails",
            all(f"growth/{k}" in miss for k in bench.KINDS), str(miss))
+
+    def sub(a, b):
+        return lambda lines: [ln.replace(a, b) for ln in lines]
+
+    # One spoiled block per case: the figure it must fail, by name
+    cases = [
+        ("negative-memory", {"mem-after-msix-1": sub("irq_desc 15", "irq_desc 1")},
+         "memory/msix"),
+        ("absurd-memory", {"mem-after-ims-mem-0": sub("irq_desc 14", "irq_desc 999")},
+         "memory/ims-mem"),
+        ("fewer-vectors-held", {"hold-ims-mmio-2": sub("got=4", "got=3")},
+         "memory/ims-mmio"),
+        ("a-repetition-lost", {"hold-msix-2": lambda x: []}, "memory/msix"),
+        ("no-slab-cache-read", {"mem-after-ims-mem-1": lambda x: x[:3]},
+         "memory/ims-mem"),
+        ("wrong-round-count", {"setup": sub("kind=msix n=4", "kind=msix n=3")},
+         "setup/msix"),
+        ("zero-step-median", {"setup": sub("free_irq_median_ns=30", "free_irq_median_ns=0")},
+         "setup/ims-mem"),
+        ("steps-do-not-add-up", {"setup": sub("total_median_ns=101", "total_median_ns=9101")},
+         "setup/ims-mmio"),
+        ("growth-record-lost", {"grow-lifo-ims-mmio": lambda x: x[:3] + x[4:]},
+         "growth/ims-mmio"),
+        ("growth-cut-off", {"grow-fifo-msix": lambda x: x[:-1]},
+         "output/grow-fifo-msix"),
+        ("occupancy-probe-lost", {"occupancy-msix": lambda x: x[1:]},
+         "occupancy/msix"),
+        ("no-sync-doorbell", {"setup": sub("doorbells=8", "doorbells=0")},
+         "setup/ims-mem"),
+        ("doorbell-without-sync", {"mask": sub("kind=msix n=4 median_ns=50 p99_ns=90 doorbells=0",
+                                               "kind=msix n=4 median_ns=50 p99_ns=90 doorbells=3")},
+         "mask/msix"),
+        ("more-than-available", {"vector-ims-mem": sub("3000", "7")},
+         "scale/ims-mem"),
+        ("mask-count", {"mask": sub("kind=ims-mmio n=4", "kind=ims-mmio n=5")},
+         "mask/ims-mmio"),
+    ]
+    for name, edit, want in cases:
+        bad = bench.nonsense(bench.figures(bench_tap(edit=edit)))
+        report(f"bench/nonsense/{name}", any(n == want for n, _ in bad),
+               str(bad))
     with tempfile.TemporaryDirectory() as d:
         for name, tap, want in (
                 ("complete", bench_tap(), []),
-                ("missing", bench_tap(drop=("grow-msix",)),
-                 ["bench/figure/growth/msix", "bench/figure/scale/msix"])):
+                ("missing", bench_tap(drop=("grow-lifo-msix",)),
+                 ["bench/figure/growth/msix", "bench/figure/scale/msix",
+                  "bench/figure/slopes/ims-mem", "bench/figure/slopes/ims-mmio",
+                  "bench/figure/slopes/msix"]),
+                ("nonsensical", bench_tap(edit={
+                    "mem-after-msix-1": sub("irq_desc 15", "irq_desc 1")}),
+                 ["bench/figure/memory/msix"])):
             logs = os.path.join(d, name)
             os.makedirs(logs)
             open(os.path.join(logs, "tap.log"), "w").write(tap)
@@ -687,6 +816,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    kunitpy_tests(report)
     bench_tests(report)
     git_error_tests(report)
     hung_guest_test(report)

@@ -4,7 +4,7 @@
  *
  * An IMS domain is the second per device MSI domain (MSI_SECONDARY_DOMAIN)
  * of a device, beside its PCI/MSI(-X) domain. It exists only below an MSI
- * parent which accepts IMS (MSI_FLAG_IMS) and does not refuse the device.
+ * parent which accepts IMS (MSI_FLAG_PCI_IMS) and does not refuse the device.
  * The domain is device managed: it goes away at the latest when the driver
  * is unbound, together with every vector still allocated in it.
  */
@@ -14,6 +14,7 @@
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
 #include <linux/irq_ims.h>
+#include <linux/module.h>
 #include <linux/msi.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -67,8 +68,11 @@ static bool ims_bus_refuses(struct device *dev)
 		if (dev->bus == policy->bus)
 			return policy->supported(dev) != 0;
 	}
-	/* Fail closed: a PCI device is only allowed by PCI's own policy */
-	return dev_is_pci(dev);
+	/*
+	 * Fail closed: a bus without a policy has no IMS. Only PCI has one:
+	 * the remapping units check a message's source by its requester ID.
+	 */
+	return true;
 }
 
 /**
@@ -77,11 +81,11 @@ static bool ims_bus_refuses(struct device *dev)
  *
  * Asks the device's bus (the policy registered with
  * ims_register_bus_policy(): on PCI, whether MSI is allowed for the device
- * at all) and then its MSI parent domain. A refusal
- * is logged with its reason, once per call.
+ * at all; a bus without a policy has no IMS) and then its MSI parent
+ * domain. A refusal is logged with its reason, once per call.
  *
  * Return: 0 if an IMS domain can be created for @dev, -EOPNOTSUPP if the
- * bus does not allow MSI for @dev, or the MSI parent does not support IMS
+ * bus does not allow IMS for @dev, or the MSI parent does not support IMS
  * or refuses it for @dev (e.g. no interrupt remapping, or remapping by a
  * virtual IOMMU).
  */
@@ -92,8 +96,8 @@ int device_ims_supported(struct device *dev)
 	const char *why;
 
 	if (ims_bus_refuses(dev)) {
-		dev_info(dev, "IMS refused: the %s bus does not allow MSI for this device\n",
-			 dev->bus->name);
+		dev_info(dev, "IMS refused: the %s bus does not allow IMS for this device\n",
+			 dev->bus ? dev->bus->name : "(no)");
 		return -EOPNOTSUPP;
 	}
 	if (!parent || !irq_domain_is_msi_parent(parent)) {
@@ -101,7 +105,7 @@ int device_ims_supported(struct device *dev)
 		return -EOPNOTSUPP;
 	}
 	pops = parent->msi_parent_ops;
-	if (!(pops->supported_flags & MSI_FLAG_IMS)) {
+	if (!(pops->supported_flags & MSI_FLAG_PCI_IMS)) {
 		dev_info(dev, "IMS refused by %s: parent cannot isolate device stored messages (no interrupt remapping)\n",
 			 parent->name);
 		return -EOPNOTSUPP;
@@ -113,12 +117,11 @@ int device_ims_supported(struct device *dev)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(device_ims_supported);
+EXPORT_SYMBOL_NS_GPL(device_ims_supported, "IMS");
 
 static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
 {
-	enum irq_domain_bus_token token = dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
-							    DOMAIN_BUS_DEVICE_IMS;
+	const enum irq_domain_bus_token token = DOMAIN_BUS_PCI_DEVICE_IMS;
 	/*
 	 * The default domain ops supply msi_teardown, which removing the
 	 * domain calls unconditionally.
@@ -143,39 +146,175 @@ static void ims_set_desc(msi_alloc_info_t *arg, struct msi_desc *desc)
 	arg->hwirq = desc->msi_index;
 }
 
-/* Free the handlers a driver left requested on its IMS vectors, loudly. */
-static void ims_free_leftover_handlers(struct device *dev)
+/*
+ * The irq chip of a vector whose handler its owner had not freed when the
+ * domain went away (a bug of the owner). The vector is leaked, with its
+ * domain, until the owner's free_irq(), and nothing may touch the device or
+ * call into its driver meanwhile: the table's memory may be freed, its BAR
+ * unmapped, its driver unloaded. Mask, unmask and message writes do
+ * nothing; acknowledge, retrigger and affinity go to the parent, which
+ * outlives the device (under remapping, affinity changes never write the
+ * stored message).
+ */
+static void ims_orphan_noop(struct irq_data *d) { }
+
+static void ims_orphan_write_msg(struct irq_data *d, struct msi_msg *msg) { }
+
+static void ims_orphan_ack(struct irq_data *d)
 {
+	struct irq_data *parent = d->parent_data;
+
+	if (parent && parent->chip->irq_ack)
+		parent->chip->irq_ack(parent);
+}
+
+static struct irq_chip ims_orphan_chip = {
+	.name			= "IMS-orphan",
+	.irq_mask		= ims_orphan_noop,
+	.irq_unmask		= ims_orphan_noop,
+	.irq_ack		= ims_orphan_ack,
+	.irq_retrigger		= irq_chip_retrigger_hierarchy,
+	.irq_set_affinity	= msi_domain_set_affinity,
+	.irq_write_msi_msg	= ims_orphan_write_msg,
+	.flags			= IRQCHIP_ONESHOT_SAFE | IRQCHIP_SKIP_SET_WAKE,
+};
+
+/*
+ * Free every vector of the IMS domain whose handler is free. Returns the
+ * number of vectors left allocated because their handler is still
+ * requested. Freeing a vector under a handler would free the interrupt
+ * descriptor its owner still uses; freeing the handler for the owner would
+ * race with the owner's own free_irq(). Both are left to the owner.
+ */
+static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *domain)
+{
+	struct msi_domain_info *info = domain->host_data;
+	unsigned int index, busy = 0;
+	struct msi_desc *desc;
+
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		busy += irq_has_action(desc->irq);
+	if (!busy) {
+		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
+		return 0;
+	}
+	for (index = 0; index < info->hwsize; index++) {
+		desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+		if (desc && desc->irq && !irq_has_action(desc->irq))
+			msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+	}
+	return busy;
+}
+
+/* Free every vector of the IMS domain, if there is one, that has no handler */
+static void ims_free_all(struct device *dev)
+{
+	struct irq_domain *domain;
+	unsigned int busy;
+
+	guard(msi_descs_lock)(dev);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return;
+	busy = ims_free_idle_locked(dev, domain);
+	if (busy)
+		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
+}
+
+/*
+ * Whether the handler of @virq is code of a module being unloaded, or of
+ * @drv_mod (the module of the driver being unbound); then its dev_id is
+ * returned in @dev_id.
+ */
+static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, void **dev_id)
+{
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *action;
+	struct module *mod;
+
+	if (!irqd)
+		return false;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	action = irqd->action;
+	if (!action)
+		return false;
+	guard(rcu)();
+	mod = __module_address((unsigned long)action->handler);
+	if (!mod && action->thread_fn)
+		mod = __module_address((unsigned long)action->thread_fn);
+	if (!mod || (module_is_live(mod) && mod != drv_mod))
+		return false;
+	*dev_id = action->dev_id;
+	return true;
+}
+
+/*
+ * A handler in the module of the driver being unbound (which its remove()
+ * did not free), or in any module being unloaded, cannot be left behind
+ * with a leaked domain: no owner is left to free it, and once the module
+ * is gone the next interrupt or a read of /proc/interrupts would run or
+ * read unloaded code. Free such handlers first, with a warning, outside
+ * the descriptor lock (free_irq() may call sync). Handlers of other,
+ * live modules and of built-in code belong to owners which free them
+ * later; those are left to ims_remove_domain().
+ */
+static void ims_free_unloading_handlers(struct device *dev)
+{
+	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
+
 	for (;;) {
-		struct irq_desc *irqd = NULL;
-		struct msi_desc *desc;
 		unsigned int virq = 0;
+		struct msi_desc *desc;
+		void *dev_id = NULL;
 
 		scoped_guard(msi_descs_lock, dev) {
+			if (!msi_get_device_domain(dev, IMS_DOMID))
+				return;
 			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (irq_has_action(desc->irq)) {
+				if (ims_handler_unloading(desc->irq, drv_mod, &dev_id)) {
 					virq = desc->irq;
-					dev_warn(dev, "IMS slot %u (irq %u) still has a handler, freeing it\n",
-						 desc->msi_index, virq);
 					break;
 				}
 			}
 		}
 		if (!virq)
 			return;
-		irqd = irq_to_desc(virq);
-		if (irqd && irqd->action)
-			free_irq(virq, irqd->action->dev_id);
+		dev_WARN(dev, "IMS: irq %u still has a handler of its unbound driver or an unloading module, freeing it\n",
+			 virq);
+		free_irq(virq, dev_id);
+		/* Not the owner's dev_id after all: leave it to the leak */
+		if (ims_handler_unloading(virq, drv_mod, &dev_id))
+			return;
 	}
 }
 
-/* Free every vector of the IMS domain, if there is one */
-static void ims_free_all(struct device *dev)
+/*
+ * Free every vector and remove the domain, in one step under the
+ * descriptor lock, so that no allocation comes between. If vectors still
+ * have handlers, the domain and those vectors are leaked instead (see
+ * ims_orphan_chip). Returns whether the domain was removed.
+ */
+static bool ims_remove_domain(struct device *dev)
 {
-	ims_free_leftover_handlers(dev);
+	struct irq_domain *domain;
+	struct msi_desc *desc;
+	unsigned int busy;
+
 	guard(msi_descs_lock)(dev);
-	if (msi_get_device_domain(dev, IMS_DOMID))
-		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
+	domain = msi_get_device_domain(dev, IMS_DOMID);
+	if (!domain)
+		return true;
+	busy = ims_free_idle_locked(dev, domain);
+	if (!busy) {
+		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
+		return true;
+	}
+	dev_WARN(dev, "IMS: %u vectors still have a handler at domain removal, leaking them and the domain\n",
+		 busy);
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		irq_set_chip(desc->irq, &ims_orphan_chip);
+	msi_orphan_device_irq_domain_locked(dev, IMS_DOMID);
+	return false;
 }
 
 struct ims_vector_devres {
@@ -193,15 +332,18 @@ static void ims_devres_release(struct device *dev, void *res)
 {
 	struct ims_devres *dr = res;
 
+	bool removed;
+
 	guard(mutex)(&ims_domain_lock);
 	/* The debugfs reader takes the descriptor lock: remove it first */
 	debugfs_remove(dr->debugfs);
-	ims_free_all(dev);
+	ims_free_unloading_handlers(dev);
+	removed = ims_remove_domain(dev);
 	/* Device managed vectors went with the domain: forget them */
 	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
 		;
-	msi_remove_device_irq_domain(dev, IMS_DOMID);
-	if (dr->teardown)
+	/* A leaked domain still refers to the state the hook would free */
+	if (removed && dr->teardown)
 		dr->teardown(dr->data);
 }
 
@@ -245,14 +387,14 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
  * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
  * @dev:	The device
  * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
- *		for a PCI device and %DOMAIN_BUS_DEVICE_IMS otherwise
  * @hwsize:	Number of slots, 0 for unbounded software indices
  * @data:	Stored as the domain's data and as the irq chip data
  * @teardown:	Optional: called with @data after the domain is gone
  *
- * The variant of device_create_ims_domain() for domain builders (the IMS
- * table library) which attach state to the domain that must be released
- * with it, whichever way the domain is removed.
+ * The variant of device_create_ims_domain() for the IMS table library,
+ * which attaches state to the domain that must be released with it,
+ * whichever way the domain is removed. Internal to the IMS core, not
+ * exported.
  *
  * Context: Process context, may sleep.
  * Return: 0 on success or a negative error code, see device_create_ims_domain().
@@ -310,14 +452,12 @@ int __device_create_ims_domain(struct device *dev,
 	devres_add(dev, dr);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(__device_create_ims_domain);
 
 /**
  * device_create_ims_domain - Create the IMS domain of a device
  * @dev:	The device
  * @template:	Domain template with the device's irq chip. Its bus token must
- *		be %DOMAIN_BUS_PCI_DEVICE_IMS for a PCI device and
- *		%DOMAIN_BUS_DEVICE_IMS otherwise; its flags must contain
+ *		be %DOMAIN_BUS_PCI_DEVICE_IMS; its flags must contain
  *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, %MSI_FLAG_FREE_MSI_DESCS and
  *		%MSI_FLAG_USE_DEF_DOM_OPS;
  *		the chip must provide irq_mask(), irq_unmask() and
@@ -346,15 +486,24 @@ int device_create_ims_domain(struct device *dev,
 {
 	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
 }
-EXPORT_SYMBOL_GPL(device_create_ims_domain);
+EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
 
 /**
  * device_remove_ims_domain - Remove the IMS domain of a device
  * @dev:	The device
  *
- * Frees every vector still allocated in the domain (a vector whose handler
- * is still requested gets a warning and its handler freed), then removes
- * the domain. Nothing happens if @dev has no IMS domain.
+ * Frees every vector still allocated in the domain, then removes the
+ * domain, in one step which no allocation can come between. Nothing
+ * happens if @dev has no IMS domain.
+ *
+ * A vector whose handler is still requested is an owner's bug. It is not
+ * freed, and neither is its handler: the domain is detached from @dev and
+ * leaked with those vectors, with a warning. Their irq chip no longer
+ * touches the device or calls its driver, and the owner's later free_irq()
+ * is safe. @dev can get a new IMS domain. A handler whose code belongs to
+ * the module of the driver being unbound, or to a module being unloaded,
+ * has no owner left to free it and is freed, with a warning, before the
+ * others are leaked.
  *
  * Context: Process context, may sleep.
  */
@@ -362,7 +511,7 @@ void device_remove_ims_domain(struct device *dev)
 {
 	devres_release(dev, ims_devres_release, NULL, NULL);
 }
-EXPORT_SYMBOL_GPL(device_remove_ims_domain);
+EXPORT_SYMBOL_NS_GPL(device_remove_ims_domain, "IMS");
 
 /**
  * device_ims_alloc_irq - Allocate an IMS vector
@@ -395,7 +544,7 @@ struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 		map.index = -ENOSPC;
 	return map;
 }
-EXPORT_SYMBOL_GPL(device_ims_alloc_irq);
+EXPORT_SYMBOL_NS_GPL(device_ims_alloc_irq, "IMS");
 
 /**
  * devm_device_ims_alloc_irq - Device managed device_ims_alloc_irq()
@@ -430,21 +579,14 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 	devres_add(dev, vr);
 	return map;
 }
-EXPORT_SYMBOL_GPL(devm_device_ims_alloc_irq);
+EXPORT_SYMBOL_NS_GPL(devm_device_ims_alloc_irq, "IMS");
 
-/**
- * device_ims_free_irq - Free an IMS vector
- * @dev:	The device
- * @index:	The slot
- *
- * The handler must have been freed before.
- *
- * Context: Process context, may sleep.
- * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
- * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
- * its handler is still requested. Nothing is freed on error.
+/*
+ * Free the vector at @index; with @virq, only if it is still that
+ * interrupt (a stale map must not free the vector another owner got
+ * since). Both checks and the free are under the descriptor lock.
  */
-int device_ims_free_irq(struct device *dev, unsigned int index)
+int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq)
 {
 	struct msi_domain_info *info;
 	struct irq_domain *domain;
@@ -464,19 +606,38 @@ int device_ims_free_irq(struct device *dev, unsigned int index)
 	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
 	if (!desc || !desc->irq)
 		return -ENOENT;
+	if (virq && desc->irq != virq)
+		return -ESTALE;
 	if (irq_has_action(desc->irq))
 		return -EBUSY;
 	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(device_ims_free_irq);
+
+/**
+ * device_ims_free_irq - Free an IMS vector
+ * @dev:	The device
+ * @index:	The slot
+ *
+ * The handler must have been freed before.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
+ * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
+ * its handler is still requested. Nothing is freed on error.
+ */
+int device_ims_free_irq(struct device *dev, unsigned int index)
+{
+	return __device_ims_free_irq(dev, index, 0);
+}
+EXPORT_SYMBOL_NS_GPL(device_ims_free_irq, "IMS");
 
 /**
  * device_ims_free_all_irqs - Free every IMS vector of a device
  * @dev:	The device
  *
- * Vectors whose handler is still requested get a warning and their handler
- * freed. The domain stays.
+ * A vector whose handler is still requested is not freed, with a warning
+ * (its owner frees it later with device_ims_free_irq()). The domain stays.
  *
  * Context: Process context, may sleep.
  */
@@ -485,7 +646,7 @@ void device_ims_free_all_irqs(struct device *dev)
 	if (dev->msi.data)
 		ims_free_all(dev);
 }
-EXPORT_SYMBOL_GPL(device_ims_free_all_irqs);
+EXPORT_SYMBOL_NS_GPL(device_ims_free_all_irqs, "IMS");
 
 /*
  * Rewrite one vector's entry from the kernel's state, as genirq would, but
@@ -507,7 +668,14 @@ static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
 		irq_chip_compose_msi_msg(d, &msg);
 	d->chip->irq_mask(d);
 	d->chip->irq_write_msi_msg(d, &msg);
-	if (!irqd_irq_masked(d))
+	/*
+	 * Masked stays masked only for a disabled interrupt (not yet
+	 * requested, freed, or disabled and masked). An enabled one may be
+	 * masked only for the moment, by its flow handler in hard interrupt
+	 * context, whose unmask a table with sync does not store: unmask it.
+	 * An early unmask of an edge interrupt costs at most a pending one.
+	 */
+	if (!irqd_irq_masked(d) || !irqd_irq_disabled(d))
 		d->chip->irq_unmask(d);
 	raw_spin_unlock_irqrestore(&irqd->lock, flags);
 }
@@ -522,7 +690,7 @@ static void ims_restore_vector(struct irq_domain *domain, struct msi_desc *desc)
  * re-establishes its control word, including the cookie's PASID for table
  * library domains), the message of an active vector is written (none for a
  * vector that was never requested), and the entry is unmasked again unless
- * the interrupt is masked or disabled. Only the irq chip's irq_mask(),
+ * the interrupt is disabled and masked. Only the irq chip's irq_mask(),
  * irq_write_msi_msg() and irq_unmask() are called, in atomic context; no
  * driver callback that may sleep. A table library domain with a sync
  * callback is reported to the device by its driver, with ims_sync_all()
@@ -548,7 +716,7 @@ void device_ims_restore(struct device *dev)
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
 		ims_restore_vector(domain, desc);
 }
-EXPORT_SYMBOL_GPL(device_ims_restore);
+EXPORT_SYMBOL_NS_GPL(device_ims_restore, "IMS");
 
 static int __init ims_debugfs_init(void)
 {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the emulated MSI-X helper: the SET_IRQS frontend's argument
- * handling and state, the emulated capability, table and PBA, against the
- * emulated backend. Delivery through eventfds needs file descriptors and is
- * tested from userspace (tests/guest/vfio_edu.c in the IMS project).
+ * handling and state (MSI-X and device request indexes), reset, the
+ * emulated capability, table and PBA, against the emulated backend.
+ * Delivery through eventfds needs file descriptors and is tested from
+ * userspace (tests/guest/vfio_edu.c in the IMS project).
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/pci.h>
 #include <linux/unaligned.h>
@@ -47,14 +49,19 @@ static void msix_emul_backend_args(struct kunit *test)
 {
 	struct vfio_msix_emul *me = test->priv;
 	union msi_instance_cookie c = { };
+	struct device *host;
 	s32 fd = -1;
 
+	host = kunit_device_register(test, "vfio-msix-emul-test");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(host));
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, NVEC, VFIO_MSIX_BACKEND_EMULATED,
 							 NULL, c), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, VFIO_MSIX_BACKEND_IMS,
 							 NULL, c), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, VFIO_MSIX_BACKEND_MSIX,
-							 NULL, c), -EINVAL);
+	/* A helper without a device (this suite's) takes no host backend */
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, VFIO_MSIX_BACKEND_IMS,
+							 host, c), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, 2, host, c), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, 7, NULL, c), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_backend(me, 0, VFIO_MSIX_BACKEND_EMULATED,
 							 NULL, c), 0);
@@ -81,7 +88,18 @@ static void msix_emul_set_irqs_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
 						      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds),
 			-EINVAL);
-	/* No masking through the ioctl, as in vfio-pci */
+	/* No action but TRIGGER, as in vfio-pci */
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, VFIO_IRQ_SET_DATA_NONE,
+						      VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL),
+			-ENOTTY);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_NONE) |
+						      VFIO_IRQ_SET_ACTION_MASK,
+						      VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL),
+			-ENOTTY);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, VFIO_IRQ_SET_ACTION_MASK |
+						      VFIO_IRQ_SET_DATA_NONE,
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL),
+			-ENOTTY);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, VFIO_IRQ_SET_ACTION_MASK |
 						      VFIO_IRQ_SET_DATA_NONE,
 						      VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL),
@@ -121,6 +139,72 @@ static void msix_emul_set_irqs_errors(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, me->enabled);
 }
 
+/* The device request index: one eventfd, vfio-pci's rules */
+static void msix_emul_req(struct kunit *test)
+{
+	struct vfio_msix_emul *me = test->priv;
+	s32 fd = -1;
+	u8 one = 1;
+
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_REQ_IRQ_INDEX, 1, 1, &fd),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 2, &fd),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 0, &fd),
+			-EINVAL);
+	/* Loopback and clearing need an eventfd; BOOL without one is a no-op */
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_NONE),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_NONE),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 0, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_BOOL),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &one), 0);
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &fd), 0);
+	fd = INT_MAX;
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &fd),
+			-EBADF);
+	KUNIT_EXPECT_NULL(test, me->req_trigger);
+	/* No eventfd: the request is only logged, the MSI-X index is untouched */
+	vfio_msix_emul_request(me, 1);
+	KUNIT_EXPECT_FALSE(test, me->enabled);
+}
+
+/* A function reset: index disabled, capability and table as new, one lock hold */
+static void msix_emul_reset(struct kunit *test)
+{
+	struct vfio_msix_emul *me = test->priv;
+	s32 fds[NVEC] = { -1, -1, -1, -1, -1 };
+	u8 b[4];
+	int ret[4];
+
+	KUNIT_ASSERT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_EVENTFD),
+						      VFIO_PCI_MSIX_IRQ_INDEX, 0, NVEC, fds), 0);
+	mutex_lock(&me->lock);
+	put_unaligned_le32(PCI_MSIX_ENTRY_CTRL_MASKBIT, b);
+	ret[0] = vfio_msix_emul_table_rw(me, 2 * 16 + 12, b, 4, true);
+	put_unaligned_le16(PCI_MSIX_FLAGS_MASKALL | PCI_MSIX_FLAGS_ENABLE, b);
+	ret[1] = vfio_msix_emul_cap_rw(me, PCI_MSIX_FLAGS, b, 2, true);
+	vfio_msix_emul_reset(me);
+	ret[2] = vfio_msix_emul_table_rw(me, 2 * 16 + 12, b, 4, false);
+	ret[3] = vfio_msix_emul_cap_rw(me, PCI_MSIX_FLAGS, b + 2, 2, false);
+	mutex_unlock(&me->lock);
+	KUNIT_EXPECT_EQ(test, ret[0] | ret[1] | ret[2] | ret[3], 0);
+	KUNIT_EXPECT_FALSE(test, me->enabled);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(b), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le16(b + 2), NVEC - 1);
+	/* Disabled: loopback is refused again */
+	KUNIT_EXPECT_EQ(test, vfio_msix_emul_set_irqs(me, TRIG(VFIO_IRQ_SET_DATA_NONE),
+						      VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL),
+			-EINVAL);
+}
+
 static void msix_emul_enable_disable(struct kunit *test)
 {
 	struct vfio_msix_emul *me = test->priv;
@@ -156,8 +240,9 @@ static void msix_emul_cap(struct kunit *test)
 	unsigned int i;
 
 	mutex_lock(&me->lock);
+	/* EXPECT, not ASSERT, while the lock is held */
 	for (i = 0; i < sizeof(cap); i++)
-		KUNIT_ASSERT_EQ(test, vfio_msix_emul_cap_rw(me, i, &cap[i], 1, false), 0);
+		KUNIT_EXPECT_EQ(test, vfio_msix_emul_cap_rw(me, i, &cap[i], 1, false), 0);
 	KUNIT_EXPECT_EQ(test, cap[0], PCI_CAP_ID_MSIX);
 	KUNIT_EXPECT_EQ(test, cap[1], 0x50);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le16(&cap[2]), NVEC - 1);
@@ -231,7 +316,9 @@ static void msix_emul_pba(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_host_index(me, 1), -ENOENT);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_host_index(me, NVEC), -EINVAL);
 	/* One 64-bit word for five vectors */
+	put_unaligned_le32(0xffffffff, b);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_pba_read(me, 4, b, 4), 0);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b), 0);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_pba_read(me, 8, b, 4), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_pba_read(me, 4, b, 8), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vfio_msix_emul_pba_read(me, 0, b, 1), -EINVAL);
@@ -242,6 +329,8 @@ static struct kunit_case msix_emul_cases[] = {
 	KUNIT_CASE(msix_emul_init_bounds),
 	KUNIT_CASE(msix_emul_backend_args),
 	KUNIT_CASE(msix_emul_set_irqs_errors),
+	KUNIT_CASE(msix_emul_req),
+	KUNIT_CASE(msix_emul_reset),
 	KUNIT_CASE(msix_emul_enable_disable),
 	KUNIT_CASE(msix_emul_cap),
 	KUNIT_CASE(msix_emul_table),

@@ -155,7 +155,9 @@ struct ims_table_ops {
  *		like (disable_irq() masks at once for such tables), and by
  *		ims_sync_all() (after device_ims_restore()) and
  *		ims_set_cookie(). It is not called for mask
- *		changes the flow handler makes in hard interrupt context, for
+ *		changes the flow handler makes in hard interrupt context
+ *		(which such tables do not store: an entry holds the logical
+ *		state, so sync never publishes a transient mask), for
  *		affinity changes (the remapping entry changes, not the stored
  *		message), for CPU hotplug or suspend_device_irqs()/resume, nor
  *		inside vector allocation and free: an entry set up or released
@@ -222,10 +224,6 @@ int device_ims_supported(struct device *dev);
 int device_create_ims_domain(struct device *dev,
 			     const struct msi_domain_template *template,
 			     unsigned int hwsize, void *data);
-int __device_create_ims_domain(struct device *dev,
-			       const struct msi_domain_template *template,
-			       unsigned int hwsize, void *data,
-			       void (*teardown)(void *data));
 void device_remove_ims_domain(struct device *dev);
 struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 				    union msi_instance_cookie *icookie,
@@ -241,6 +239,13 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info);
 int ims_set_cookie(struct device *dev, unsigned int index,
 		   const union msi_instance_cookie *cookie);
 int ims_sync_all(struct device *dev);
+
+/* Internal to the IMS core (table library, PCI/IMS glue); not exported */
+int __device_create_ims_domain(struct device *dev,
+			       const struct msi_domain_template *template,
+			       unsigned int hwsize, void *data,
+			       void (*teardown)(void *data));
+int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq);
 #else
 static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
 
@@ -304,12 +309,6 @@ static inline int ims_sync_all(struct device *dev)
 {
 	return -ENODEV;
 }
-#endif
-
-#if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
-typedef void (*ims_write_trace_t)(const struct ims_table_info *info, unsigned int slot,
-				  unsigned int offset, u32 val);
-void ims_set_write_trace(struct device *dev, ims_write_trace_t trace);
 #endif
 
 #endif /* _LINUX_IRQ_IMS_H */

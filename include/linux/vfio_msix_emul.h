@@ -6,7 +6,8 @@
  *
  * The frontend is VFIO_DEVICE_SET_IRQS on the MSI-X index with vfio-pci's
  * semantics. Every vector has a backend: emulated (the driver signals it in
- * software), a host IMS vector of a parent device, or a host MSI-X vector.
+ * software) or a host IMS vector of a parent device. The device request
+ * index asks the user to release a device that is being removed.
  * Optionally the helper also emulates the MSI-X capability, table and PBA
  * for users without a VMM in front.
  *
@@ -15,7 +16,6 @@
 #ifndef _LINUX_VFIO_MSIX_EMUL_H
 #define _LINUX_VFIO_MSIX_EMUL_H
 
-#include <linux/irqbypass.h>
 #include <linux/msi_api.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -23,6 +23,7 @@
 struct device;
 struct eventfd_ctx;
 struct vfio_msix_emul;
+struct vfio_msix_emul_vector;
 
 /**
  * enum vfio_msix_backend - What backs a guest MSI-X vector
@@ -31,20 +32,16 @@ struct vfio_msix_emul;
  * @VFIO_MSIX_BACKEND_IMS:	A host IMS vector allocated from the IMS domain
  *				of the vector's host device, with the vector's
  *				cookie, when an eventfd is attached.
- * @VFIO_MSIX_BACKEND_MSIX:	A host MSI-X vector of the vector's host device
- *				(a PCI device with dynamic MSI-X enabled),
- *				allocated when an eventfd is attached.
  */
 enum vfio_msix_backend {
 	VFIO_MSIX_BACKEND_EMULATED,
 	VFIO_MSIX_BACKEND_IMS,
-	VFIO_MSIX_BACKEND_MSIX,
 };
 
 /**
  * struct vfio_msix_emul_ops - Driver callbacks, all optional
- * @host_bound:		A host vector at host index @index (IMS slot, MSI-X
- *			entry) with Linux irq @irq now backs @vector. Called
+ * @host_bound:		A host vector at host index @index (IMS slot) with
+ *			Linux irq @irq now backs @vector. Called
  *			with &vfio_msix_emul.lock held, before the vector can
  *			be signalled; the driver resets the entry's device
  *			state here.
@@ -52,9 +49,11 @@ enum vfio_msix_backend {
  *			driver must make sure that the device no longer
  *			posts it once this returns. Lock held.
  * @host_pending:	Whether the masked host entry of @vector has an
- *			event pending in the device. Used for the emulated
- *			PBA when the irq chip cannot answer
- *			irq_get_irqchip_state(). Lock held.
+ *			event pending in the device, for the emulated PBA.
+ *			Asked first; without it the helper asks the irq
+ *			chip (irq_get_irqchip_state(), which x86's MSI and
+ *			remapping chips cannot answer: the PBA then shows
+ *			nothing pending). Lock held.
  */
 struct vfio_msix_emul_ops {
 	void	(*host_bound)(struct vfio_msix_emul *me, unsigned int vector,
@@ -66,41 +65,13 @@ struct vfio_msix_emul_ops {
 };
 
 /**
- * struct vfio_msix_emul_vector - State of one guest vector (private)
- * @me:		The helper the vector belongs to
- * @backend:	What backs the vector
- * @host_dev:	Host device of an IMS or MSI-X backend
- * @cookie:	IMS cookie (e.g. a PASID), opaque to the helper
- * @trigger:	The attached eventfd, or NULL
- * @map:	Host vector (index and Linux irq) while an eventfd is attached
- *		to a host backed vector; map.virq is 0 otherwise
- * @name:	Name of the host irq
- * @producer:	irqbypass producer of a host backed vector
- * @host_masked: The host irq is disabled because the vector is masked
- * @pending:	Emulated backend: signalled while masked
- * @entry:	Emulated MSI-X table entry: address low/high, data, control
- */
-struct vfio_msix_emul_vector {
-	struct vfio_msix_emul		*me;
-	enum vfio_msix_backend		backend;
-	struct device			*host_dev;
-	union msi_instance_cookie	cookie;
-	struct eventfd_ctx		*trigger;
-	struct msi_map			map;
-	char				*name;
-	struct irq_bypass_producer	producer;
-	bool				host_masked;
-	bool				pending;
-	u32				entry[4];
-};
-
-/**
  * struct vfio_msix_emul - Emulated MSI-X of one VFIO device
  * @lock:	Serializes the ioctl path and the driver's trapped accesses
  *		(config space, MSI-X table and PBA, doorbells). The driver
  *		holds it around vfio_msix_emul_cap_rw(),
- *		vfio_msix_emul_table_rw(), vfio_msix_emul_trigger() and
- *		vfio_msix_emul_host_index(); the ioctl entry points take it
+ *		vfio_msix_emul_table_rw(), vfio_msix_emul_pba_read(),
+ *		vfio_msix_emul_trigger(), vfio_msix_emul_host_index() and
+ *		vfio_msix_emul_reset(); the other entry points take it
  *		themselves.
  * @dev:	The VFIO device's struct device (names and messages)
  * @ops:	The driver's callbacks, or NULL
@@ -110,7 +81,8 @@ struct vfio_msix_emul_vector {
  * @cap_next:	Emulated capability: next capability pointer
  * @table:	Emulated capability: table offset and BIR
  * @pba:	Emulated capability: PBA offset and BIR
- * @vec:	Per vector state
+ * @req_trigger: The device request eventfd (%VFIO_PCI_REQ_IRQ_INDEX), or NULL
+ * @vec:	Per vector state (private to the helper)
  */
 struct vfio_msix_emul {
 	struct mutex				lock;	/* see above */
@@ -122,6 +94,7 @@ struct vfio_msix_emul {
 	u8					cap_next;
 	u32					table;
 	u32					pba;
+	struct eventfd_ctx			*req_trigger;
 	struct vfio_msix_emul_vector		*vec;
 };
 
@@ -136,7 +109,9 @@ int vfio_msix_emul_set_backend(struct vfio_msix_emul *me, unsigned int vector,
 			       struct device *host_dev,
 			       union msi_instance_cookie cookie);
 void vfio_msix_emul_open(struct vfio_msix_emul *me);
+void vfio_msix_emul_reset(struct vfio_msix_emul *me);
 void vfio_msix_emul_close(struct vfio_msix_emul *me);
+void vfio_msix_emul_request(struct vfio_msix_emul *me, unsigned int count);
 long vfio_msix_emul_ioctl(struct vfio_msix_emul *me, unsigned int cmd,
 			  unsigned long arg);
 int vfio_msix_emul_set_irqs(struct vfio_msix_emul *me, u32 flags,

@@ -48,6 +48,8 @@
 #include <linux/xarray.h>
 #include <kunit/visibility.h>
 
+#include "ims_internal.h"
+
 #define IMS_NAME_MAX	24
 
 struct ims_table {
@@ -201,14 +203,38 @@ static void ims_set_masked(struct ims_table *t, struct msi_desc *desc, bool mask
 	ims_flush(t, slot, c);
 }
 
+/*
+ * Tables with sync: the device learns an entry's state only from sync, in
+ * process context. The flow handler masks an enabled interrupt in hard
+ * interrupt context when it arrives while its handler runs, and unmasks it
+ * again; neither reaches sync. A sync running meanwhile (for another
+ * operation on the vector, or ims_sync_all()) would publish the transient
+ * mask, and the device would keep the entry masked after the flow handler
+ * unmasked it. So these tables store only the logical state: the flow
+ * handler's masks of an enabled interrupt are not written. genirq still
+ * tracks them, and an edge interrupt which arrives meanwhile is marked
+ * pending and handled again. A disabled interrupt is masked for real
+ * (disable_irq() masks at once for these tables).
+ */
+static bool ims_transient_mask(struct ims_table *t, struct irq_data *d)
+{
+	return t->info.sync && in_hardirq() && !irqd_irq_disabled(d);
+}
+
 static void ims_irq_mask(struct irq_data *d)
 {
-	ims_set_masked(irq_data_get_irq_chip_data(d), irq_data_get_msi_desc(d), true);
+	struct ims_table *t = irq_data_get_irq_chip_data(d);
+
+	if (!ims_transient_mask(t, d))
+		ims_set_masked(t, irq_data_get_msi_desc(d), true);
 }
 
 static void ims_irq_unmask(struct irq_data *d)
 {
-	ims_set_masked(irq_data_get_irq_chip_data(d), irq_data_get_msi_desc(d), false);
+	struct ims_table *t = irq_data_get_irq_chip_data(d);
+
+	if (!ims_transient_mask(t, d))
+		ims_set_masked(t, irq_data_get_msi_desc(d), false);
 }
 
 static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
@@ -538,8 +564,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 						  MSI_FLAG_USE_DEF_DOM_OPS |
 						  MSI_FLAG_USE_DEF_CHIP_OPS |
 						  MSI_FLAG_DEV_SYSFS,
-			.bus_token		= dev_is_pci(dev) ? DOMAIN_BUS_PCI_DEVICE_IMS :
-								    DOMAIN_BUS_DEVICE_IMS,
+			.bus_token		= DOMAIN_BUS_PCI_DEVICE_IMS,
 		},
 	};
 	struct ims_table *t;
@@ -566,7 +591,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 		ims_table_free(t);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ims_create_domain);
+EXPORT_SYMBOL_NS_GPL(ims_create_domain, "IMS");
 
 /* Re-encode the entry of @desc for @cookie; descriptor lock held */
 static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi_desc *desc,
@@ -638,7 +663,7 @@ int ims_sync_all(struct device *dev)
 		ims_sync_slots(t);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ims_sync_all);
+EXPORT_SYMBOL_NS_GPL(ims_sync_all, "IMS");
 
 /**
  * ims_set_cookie - Change the cookie of an allocated IMS entry
@@ -698,7 +723,7 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ims_set_cookie);
+EXPORT_SYMBOL_NS_GPL(ims_set_cookie, "IMS");
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Let the KUnit tests record every slot word the library writes */

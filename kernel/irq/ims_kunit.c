@@ -25,6 +25,10 @@
 #include <linux/slab.h>
 #include <asm/irq_remapping.h>
 
+/* mask_irq() and unmask_irq(), as flow handlers call them (IRQ_* settings are _IRQ_* here) */
+#include "internals.h"
+#include "ims_internal.h"
+
 static char *variant = "";
 module_param(variant, charp, 0444);
 MODULE_PARM_DESC(variant, "machine variant: vtd, vtd-caching, amdvi or none");
@@ -248,7 +252,7 @@ static void ims_policy_real_parent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq(pdev, NULL, NULL).index, -ENODEV);
 }
 
-/* A device without a PCI requester ID is refused even by VT-d */
+/* A device on a bus without an IMS policy (not PCI) is refused, even below VT-d */
 static void ims_policy_non_pci_refused(struct kunit *test)
 {
 	struct pci_dev *pdev = edu_ims_get(test);
@@ -302,7 +306,7 @@ static void ims_policy_raw_template_checked(struct kunit *test)
 	t->info.flags &= ~MSI_FLAG_FREE_MSI_DESCS;
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
 	*t = good;
-	t->info.bus_token = DOMAIN_BUS_DEVICE_IMS;	/* a PCI device */
+	t->info.bus_token = DOMAIN_BUS_PCI_DEVICE_MSIX;	/* not IMS */
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
 	*t = good;
 	t->chip.irq_mask = NULL;
@@ -519,7 +523,7 @@ static void ims_lib_dsa_mmio_bytes(struct kunit *test)
 	 * the table: a clobbered word is rewritten whole.
 	 */
 	*(u32 *)(slot + 12) = 0;
-	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
+	irq_set_status_flags(map.virq, _IRQ_DISABLE_UNLAZY);
 	disable_irq(map.virq);
 	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0) | ctrl_pasid);
 	enable_irq(map.virq);
@@ -573,7 +577,7 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, word(q0, 0), QCTX_OWNED);
 	KUNIT_EXPECT_EQ(test, word(q0, 12), 0);
 
-	irq_set_status_flags(m1.virq, IRQ_DISABLE_UNLAZY);
+	irq_set_status_flags(m1.virq, _IRQ_DISABLE_UNLAZY);
 	disable_irq(m1.virq);
 	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED);
 	enable_irq(m1.virq);
@@ -937,7 +941,7 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, idle.index, 2);
 	KUNIT_ASSERT_EQ(test, request_irq(live.virq, ims_test_handler, 0, "ims-kunit", test), 0);
 	KUNIT_ASSERT_EQ(test, request_irq(off.virq, ims_test_handler, 0, "ims-kunit", test), 0);
-	irq_set_status_flags(off.virq, IRQ_DISABLE_UNLAZY);
+	irq_set_status_flags(off.virq, _IRQ_DISABLE_UNLAZY);
 	disable_irq(off.virq);
 	memcpy(before, regs, NSLOTS * 16);
 
@@ -987,6 +991,125 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	n = atomic_read(syncs);
 	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
+}
+
+/* A sync which records the control word it publishes for the slot */
+struct ims_publish_log {
+	void		*mem;
+	u32		published;
+	int		syncs;
+};
+
+static void ims_publish_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	struct ims_publish_log *log = info->priv;
+
+	log->published = word(log->mem + slot * 16, 12);
+	log->syncs++;
+}
+
+/* Mask or unmask an interrupt from hard interrupt context, as its flow handler does */
+struct ims_hardirq_op {
+	struct hrtimer		timer;
+	struct completion	done;
+	unsigned int		virq;
+	bool			mask;
+	bool			in_hardirq;
+};
+
+static enum hrtimer_restart ims_hardirq_fn(struct hrtimer *timer)
+{
+	struct ims_hardirq_op *op = container_of(timer, struct ims_hardirq_op, timer);
+	struct irq_desc *desc = irq_to_desc(op->virq);
+
+	op->in_hardirq = in_hardirq();
+	raw_spin_lock(&desc->lock);
+	if (op->mask)
+		mask_irq(desc);
+	else
+		unmask_irq(desc);
+	raw_spin_unlock(&desc->lock);
+	complete(&op->done);
+	return HRTIMER_NORESTART;
+}
+
+static void ims_hardirq_mask(struct kunit *test, unsigned int virq, bool mask)
+{
+	struct ims_hardirq_op op = { .virq = virq, .mask = mask };
+
+	init_completion(&op.done);
+	hrtimer_setup_on_stack(&op.timer, ims_hardirq_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&op.timer, us_to_ktime(10), HRTIMER_MODE_REL_HARD);
+	wait_for_completion(&op.done);
+	hrtimer_cancel(&op.timer);
+	destroy_hrtimer_on_stack(&op.timer);
+	KUNIT_EXPECT_TRUE(test, op.in_hardirq);
+}
+
+/*
+ * A table with sync holds the logical state: the flow handler's transient
+ * mask of an enabled interrupt in hard interrupt context is not stored, so
+ * a sync meanwhile (here ims_sync_all()) publishes "unmasked", and restore
+ * unmasks it. disable_irq() still masks and publishes "masked". A table
+ * without sync stores the transient mask (the control).
+ */
+static void ims_lib_sync_logical_mask(struct kunit *test)
+{
+	struct ims_publish_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct pci_dev *pdev = edu_ims_get(test);
+	void *mem = kunit_slots(test, NSLOTS * 16);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .mem = mem, .sync = ims_publish_sync,
+	};
+	struct msi_map map;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	log->mem = mem;
+	info.priv = log;
+	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+	map = device_ims_alloc_irq(&pdev->dev, 2, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_EXPECT_EQ(test, log->published & BIT(0), 0);
+
+	ims_hardirq_mask(test, map.virq, true);
+	KUNIT_EXPECT_TRUE(test, irqd_irq_masked(irq_get_irq_data(map.virq)));
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+	log->syncs = 0;
+	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
+	KUNIT_EXPECT_EQ(test, log->syncs, 1);
+	KUNIT_EXPECT_EQ(test, log->published & BIT(0), 0);
+	/* Restore leaves an enabled interrupt unmasked, even masked transiently */
+	memset(mem + 32, 0x5a, 16);
+	pci_restore_msi_state(pdev);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+	ims_hardirq_mask(test, map.virq, false);
+	KUNIT_EXPECT_FALSE(test, irqd_irq_masked(irq_get_irq_data(map.virq)));
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+
+	/* A disabled interrupt is masked, and sync publishes it */
+	disable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), BIT(0));
+	KUNIT_EXPECT_EQ(test, log->published & BIT(0), BIT(0));
+	pci_restore_msi_state(pdev);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), BIT(0));
+	enable_irq(map.virq);
+	KUNIT_EXPECT_EQ(test, log->published & BIT(0), 0);
+	free_irq(map.virq, test);
+	device_remove_ims_domain(&pdev->dev);
+
+	/* Without sync the entry follows the flow handler */
+	info.sync = NULL;
+	KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+	map = device_ims_alloc_irq(&pdev->dev, 2, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	ims_hardirq_mask(test, map.virq, true);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), BIT(0));
+	ims_hardirq_mask(test, map.virq, false);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+	free_irq(map.virq, test);
 }
 
 static DEFINE_MUTEX(ims_kunit_driver_lock);
@@ -1065,10 +1188,11 @@ static void ims_lib_sync_lock_order(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, syncs);
-	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
 	info.priv = syncs;
 	info.mem = kunit_slots(test, NSLOTS * 16);
+	/* skips first where no IMS machine is declared (e.g. kunit.py's x86_64) */
 	dev = lib_domain(test, &info);
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(0) && cpu_online(1), "needs CPUs 0 and 1");
 	map = device_ims_alloc_irq(dev, NSLOTS - 1, NULL, NULL);
 	KUNIT_ASSERT_EQ(test, map.index, NSLOTS - 1);
 
@@ -1210,12 +1334,17 @@ static void ims_lib_sysfs_msi_irqs(struct kunit *test)
 	void *mem;
 	struct device *dev = dsa_mem_domain(test, &mem);
 	struct msi_map map = device_ims_alloc_irq(dev, 4, NULL, NULL);
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	struct msi_desc *desc;
 
+	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, map.index, 4);
 	desc = irq_get_msi_desc(map.virq);
 	KUNIT_ASSERT_NOT_NULL(test, desc);
-	KUNIT_EXPECT_NOT_NULL(test, desc->sysfs_attrs);
+	KUNIT_ASSERT_NOT_NULL(test, desc->sysfs_attrs);
+	/* The mode says IMS, not the device's MSI or MSI-X mode */
+	KUNIT_EXPECT_EQ(test, desc->sysfs_attrs[0].show(dev, &desc->sysfs_attrs[0], buf), 4);
+	KUNIT_EXPECT_STREQ(test, buf, "ims\n");
 	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 4), 0);
 }
 
@@ -1246,7 +1375,7 @@ static void ims_lib_set_cookie(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, irq_get_msi_desc(map.virq)->data.icookie.value, p9.value);
 
 	/* No PASID; a disabled entry stays masked */
-	irq_set_status_flags(map.virq, IRQ_DISABLE_UNLAZY);
+	irq_set_status_flags(map.virq, _IRQ_DISABLE_UNLAZY);
 	disable_irq(map.virq);
 	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 6, &none), 0);
 	KUNIT_EXPECT_EQ(test, word(slot, 12), BIT(0));
@@ -1265,6 +1394,7 @@ static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_threaded_without_oneshot),
 	KUNIT_CASE(ims_lib_check_cookie_any_index),
 	KUNIT_CASE(ims_lib_restore_after_reset),
+	KUNIT_CASE(ims_lib_sync_logical_mask),
 	KUNIT_CASE(ims_lib_sync_lock_order),
 	KUNIT_CASE(ims_lib_big_endian_bytes),
 	KUNIT_CASE(ims_lib_custom_sync_sleeps),
@@ -1443,25 +1573,219 @@ static void ims_alloc_create_concurrently(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, busy, 50);
 }
 
-/* Removing the domain with live vectors (one with a handler) frees them */
+/*
+ * Removing the domain frees its idle vectors. A vector whose handler its
+ * owner still holds is a bug of the owner: the core frees neither the
+ * handler nor the vector, but warns once and leaks the domain with that
+ * vector, whose chip no longer touches the table. The owner's late
+ * free_irq() then writes nothing, and the device can get a new domain.
+ */
 static void ims_alloc_remove_live(struct kunit *test)
 {
-	struct device *dev = alloc_domain(test);
+	void *mem, *mem2, *busy_slot;
+	struct device *dev = dsa_mem_domain(test, &mem);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
 	unsigned int virqs[3];
+	u8 live[16], poison[16];
+	struct irq_data *d;
 	struct msi_map map;
 	int i;
 
 	for (i = 0; i < 3; i++) {
 		map = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-		KUNIT_ASSERT_GE(test, map.index, 0);
+		KUNIT_ASSERT_EQ(test, map.index, i);
 		virqs[i] = map.virq;
 	}
 	KUNIT_ASSERT_EQ(test, request_irq(virqs[1], ims_test_handler, 0, "ims-kunit", test), 0);
-	device_remove_ims_domain(dev);
+	busy_slot = mem + 16;
+	memcpy(live, busy_slot, sizeof(live));
+	KUNIT_ASSERT_EQ(test, word(live, 12) & BIT(0), 0);
+
+	kunit_warning_suppress(test) {
+		device_remove_ims_domain(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
 	KUNIT_EXPECT_FALSE(test, has_ims_domain(dev));
-	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_NULL(test, irq_get_msi_desc(virqs[i]));
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+	/* The idle vectors are freed and their slots masked */
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(virqs[0]));
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(virqs[2]));
+	KUNIT_EXPECT_EQ(test, word(mem, 12), BIT(0));
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12), BIT(0));
+	/* The busy one keeps its handler and its entry, untouched */
+	KUNIT_EXPECT_TRUE(test, irq_has_action(virqs[1]));
+	KUNIT_EXPECT_NOT_NULL(test, irq_get_msi_desc(virqs[1]));
+	KUNIT_EXPECT_MEMEQ(test, busy_slot, live, sizeof(live));
+	d = irq_get_irq_data(virqs[1]);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_STREQ(test, d->chip->name, "IMS-orphan");
+
+	/* The owner frees late: nothing reaches the (possibly freed) table */
+	memset(poison, 0x5a, sizeof(poison));
+	memcpy(busy_slot, poison, sizeof(poison));
+	disable_irq(virqs[1]);
+	enable_irq(virqs[1]);
+	free_irq(virqs[1], test);
+	KUNIT_EXPECT_FALSE(test, irq_has_action(virqs[1]));
+	KUNIT_EXPECT_MEMEQ(test, busy_slot, poison, sizeof(poison));
+
+	/* The device can have a new domain */
+	mem2 = kunit_slots(test, NSLOTS * 16);
+	info.mem = mem2;
+	KUNIT_ASSERT_EQ(test, ims_create_domain(dev, &info), 0);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, map.index, 1);
+	KUNIT_EXPECT_NE(test, map.virq, virqs[1]);
+}
+
+/*
+ * Freeing all vectors leaves one with a handler allocated, with a warning,
+ * and frees the rest; the owner frees it later.
+ */
+static void ims_alloc_free_all_busy(struct kunit *test)
+{
+	struct device *dev = alloc_domain(test);
+	struct msi_map map;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, device_ims_alloc_irq(dev, i, NULL, NULL).index, i);
+	map.virq = msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	kunit_warning_suppress(test) {
+		device_ims_free_all_irqs(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 0), 0);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 2), 0);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1), map.virq);
+	KUNIT_EXPECT_TRUE(test, irq_has_action(map.virq));
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), 0);
+}
+
+/*
+ * The PCI/IMS interface: allocation anywhere and at an index, a free that
+ * refuses a stale map (the slot now holds another interrupt) and a vector
+ * with a handler, each with one warning and nothing freed, freeing all and
+ * removing the domain.
+ */
+static void ims_alloc_pci_interface(struct kunit *test)
+{
+	struct pci_dev *pdev = to_pci_dev(alloc_domain(test));
+	struct msi_map m0, m3, m4, stale;
+
+	m0 = pci_ims_alloc_irq(pdev, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, m0.index, 0);
+	m3 = pci_ims_alloc_irq_at(pdev, 3, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, m3.index, 3);
+	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq_at(pdev, 3, NULL, NULL).index, -EBUSY);
+	m4 = pci_ims_alloc_irq_at(pdev, 4, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, m4.index, 4);
+
+	pci_ims_free_irq(pdev, m0);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 0), 0);
+
+	/* Slot 3 with slot 4's interrupt: a stale map frees nothing */
+	stale = (struct msi_map){ .index = 3, .virq = m4.virq };
+	kunit_warning_suppress(test) {
+		pci_ims_free_irq(pdev, stale);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 3), m3.virq);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 4), m4.virq);
+
+	/* A vector whose handler is requested is not freed */
+	KUNIT_ASSERT_EQ(test, request_irq(m4.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	kunit_warning_suppress(test) {
+		pci_ims_free_irq(pdev, m4);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 4), m4.virq);
+	free_irq(m4.virq, test);
+
+	pci_ims_free_all_irqs(pdev);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 3), 0);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 4), 0);
+	KUNIT_EXPECT_TRUE(test, has_ims_domain(&pdev->dev));
+	pci_remove_ims_domain(pdev);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+	KUNIT_EXPECT_EQ(test, pci_ims_alloc_irq(pdev, NULL, NULL).index, -ENODEV);
+}
+
+struct ims_churn {
+	struct device	*dev;
+	int		allocs;
+	int		enodev;
+	int		other;
+};
+
+/* Allocate and free any slot, as fast as it goes, until stopped */
+static int ims_churn_fn(void *data)
+{
+	struct ims_churn *c = data;
+	struct msi_map map;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		map = device_ims_alloc_irq(c->dev, MSI_ANY_INDEX, NULL, NULL);
+		if (map.index >= 0) {
+			c->allocs++;
+			/* The domain may have gone with the vector meanwhile */
+			ret = device_ims_free_irq(c->dev, map.index);
+			if (ret && ret != -ENODEV && ret != -ENOENT)
+				c->other++;
+		} else if (map.index == -ENODEV) {
+			c->enodev++;
+		} else if (map.index != -ENOSPC) {
+			c->other++;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Create and remove the domain while another CPU allocates and frees in
+ * it: every allocation either lands in a live domain and is freed with it,
+ * or fails with -ENODEV. A vector allocated between freeing all and
+ * removing the domain would survive into the removed domain (a warning in
+ * irq_domain_remove(), which fails the run).
+ */
+static void ims_alloc_concurrent_remove(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_ims_get(test);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	struct ims_churn c = { .dev = &pdev->dev };
+	struct task_struct *t;
+	int round;
+
+	KUNIT_ASSERT_TRUE_MSG(test, cpu_online(1), "needs CPU 1");
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	t = kthread_create(ims_churn_fn, &c, "ims-churn");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	kthread_bind(t, 1);
+	get_task_struct(t);
+	wake_up_process(t);
+	for (round = 0; round < 60; round++) {
+		KUNIT_ASSERT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
+		usleep_range(1000, 3000);
+		device_remove_ims_domain(&pdev->dev);
+		usleep_range(20, 100);
+	}
+	kthread_stop(t);
+	put_task_struct(t);
+	kunit_info(test, "%d allocations, %d -ENODEV\n", c.allocs, c.enodev);
+	KUNIT_EXPECT_GT(test, c.allocs, 0);
+	KUNIT_EXPECT_GT(test, c.enodev, 0);
+	KUNIT_EXPECT_EQ(test, c.other, 0);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
 }
 
 /*
@@ -1548,6 +1872,9 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_range_and_double_free),
 	KUNIT_CASE(ims_alloc_free_with_handler),
 	KUNIT_CASE(ims_alloc_free_all),
+	KUNIT_CASE(ims_alloc_free_all_busy),
+	KUNIT_CASE(ims_alloc_pci_interface),
+	KUNIT_CASE(ims_alloc_concurrent_remove),
 	KUNIT_CASE(ims_alloc_no_domain),
 	KUNIT_CASE(ims_alloc_create_twice),
 	KUNIT_CASE(ims_alloc_create_concurrently),
@@ -1568,3 +1895,4 @@ kunit_test_suites(&ims_policy_suite, &ims_desc_suite, &ims_lib_suite, &ims_alloc
 MODULE_DESCRIPTION("KUnit tests of IMS domains and the IMS table library");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+MODULE_IMPORT_NS("IMS");

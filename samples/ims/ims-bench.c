@@ -7,9 +7,10 @@
  * driver of its own (QEMU's nvme with msix_qsize=2048), and sets up three
  * kinds of per device interrupts on the same MSI parent:
  *
- *   ims-mem   the first edu device: an IMS table in system memory which the
- *             device reads (IMS_STORAGE_MEMORY), 32-byte slots, with a sync
- *             callback that rings a device doorbell (one posted MMIO write)
+ *   ims-mem   the first edu device: an IMS table in system memory which a
+ *             device would read (IMS_STORAGE_MEMORY), 32-byte slots, with a
+ *             sync callback that rings a doorbell (one posted MMIO write;
+ *             edu ignores it and never reads the table)
  *   ims-mmio  the second edu device: an IMS array of 16-byte slots in edu's
  *             BAR0 from offset 4 KiB (IMS_STORAGE_MMIO); edu has no storage
  *             there (writes are dropped, reads return all ones), so what is
@@ -30,29 +31,46 @@
  *                    them in reverse order (or in allocation order with
  *                    "fifo"): the cost of the k-th set-up and of the tear-down
  *                    of the k-th vector, and why the growth stopped.
+ *   occupancy KIND N STEP R
+ *                    allocate and request vectors of KIND until N are held
+ *                    or one fails; with every STEP vectors held, set up and
+ *                    tear down one more vector R times: the cost at a given
+ *                    number of held vectors, measured right away (unlike the
+ *                    tear-down of "grow", which runs after the whole burst)
  *   hold KIND N      allocate and request up to N vectors of KIND and keep
  *                    them (for memory accounting from user space)
  *   release          free the held vectors
+ *   quiesce          wait for pending RCU callbacks (rcu_barrier()), such as
+ *                    the deferred frees of irq descriptors, before user space
+ *                    reads memory counters
  *   mask N           N rounds of disable_irq() + enable_irq() on one
  *                    requested vector of every kind (rotating order), with
  *                    lazy disabling off, so that both mask the entry in the
  *                    device: per kind median and 99th percentile.
  *
- * Times are ktime_get_ns() differences in nanoseconds. See
- * Documentation/core-api/irq/ims-bench.rst.
+ * A command's output ends with a "done" line; a command whose output does
+ * not fit in the buffer fails with -EFBIG. Times are ktime_get_ns()
+ * differences in nanoseconds. See Documentation/core-api/irq/ims-bench.rst.
  */
+#include <linux/atomic.h>
+#include <linux/cleanup.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
+#include <linux/io.h>
 #include <linux/irq.h>
 #include <linux/irq_ims.h>
+#include <linux/irqdesc.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/msi.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #define EDU_VENDOR		0x1234
@@ -65,11 +83,14 @@
 #define MMIO_SLOT_SIZE		16
 
 #define BENCH_MAX_ITERS		100000
-#define BENCH_OUT_SIZE		(1024 * 1024)
 
 static unsigned int ims_slots = 8192;
 module_param(ims_slots, uint, 0444);
 MODULE_PARM_DESC(ims_slots, "slots of each IMS table (default 8192)");
+
+static unsigned int out_size = SZ_4M;
+module_param(out_size, uint, 0444);
+MODULE_PARM_DESC(out_size, "bytes of the output buffer (default 4 MiB)");
 
 enum bench_kind_id {
 	BENCH_IMS_MEM,
@@ -113,16 +134,27 @@ static DEFINE_MUTEX(bench_lock);
 static struct bench_dev *bench_devs[BENCH_NR_KINDS];
 static char *bench_out;
 static size_t bench_out_len;
+static bool bench_out_full;
 static struct dentry *bench_dbg;
 
+/* Appends to the output; a record that does not fit marks it full */
 static __printf(1, 2) void bench_printf(const char *fmt, ...)
 {
+	size_t room = out_size - bench_out_len;
 	va_list args;
+	int len;
 
+	if (bench_out_full)
+		return;
 	va_start(args, fmt);
-	bench_out_len += vscnprintf(bench_out + bench_out_len,
-				    BENCH_OUT_SIZE - bench_out_len, fmt, args);
+	len = vsnprintf(bench_out + bench_out_len, room, fmt, args);
 	va_end(args);
+	if ((size_t)len >= room) {
+		bench_out_full = true;
+		bench_out[bench_out_len] = 0;
+		return;
+	}
+	bench_out_len += len;
 }
 
 static irqreturn_t bench_handler(int irq, void *data)
@@ -217,9 +249,19 @@ static const char * const bench_step_names[ST_NR] = {
 	"alloc", "request_irq", "free_irq", "free", "total",
 };
 
+/* Sync callbacks of each kind so far (only ims-mem has one) */
+static void bench_doorbells(int *db)
+{
+	int k;
+
+	for (k = 0; k < BENCH_NR_KINDS; k++)
+		db[k] = bench_devs[k] ? atomic_read(&bench_devs[k]->doorbells) : 0;
+}
+
 static int bench_setup(unsigned int iters)
 {
 	u64 *t[BENCH_NR_KINDS][ST_NR] = { };
+	int db[BENCH_NR_KINDS], db_end[BENCH_NR_KINDS];
 	unsigned int round, i, k, s;
 	int ret = 0;
 
@@ -235,6 +277,7 @@ static int bench_setup(unsigned int iters)
 		}
 	}
 
+	bench_doorbells(db);
 	for (round = 0; round < iters; round++) {
 		/* Rotate the order, so that no kind always runs first */
 		for (i = 0; i < BENCH_NR_KINDS; i++) {
@@ -259,6 +302,7 @@ static int bench_setup(unsigned int iters)
 		}
 		cond_resched();
 	}
+	bench_doorbells(db_end);
 
 	for (k = 0; k < BENCH_NR_KINDS; k++) {
 		if (!bench_devs[k])
@@ -267,7 +311,8 @@ static int bench_setup(unsigned int iters)
 		for (s = 0; s < ST_NR; s++)
 			bench_printf(" %s_median_ns=%llu", bench_step_names[s],
 				     bench_rank(t[k][s], iters, 500));
-		bench_printf(" total_p99_ns=%llu\n", bench_rank(t[k][ST_TOTAL], iters, 990));
+		bench_printf(" total_p99_ns=%llu doorbells=%d\n",
+			     bench_rank(t[k][ST_TOTAL], iters, 990), db_end[k] - db[k]);
 	}
 out:
 	for (k = 0; k < BENCH_NR_KINDS; k++)
@@ -313,6 +358,60 @@ static int bench_grow(struct bench_dev *bd, unsigned int max, bool fifo)
 	return 0;
 }
 
+static int bench_occupancy(struct bench_dev *bd, unsigned int max,
+			   unsigned int step, unsigned int reps)
+{
+	const char *name = bench_kind_names[bd->kind];
+	unsigned int n = 0, r;
+	struct msi_map *maps, extra;
+	u64 *up, *down, st[2];
+	int stop = 0;
+
+	maps = kvcalloc(max, sizeof(*maps), GFP_KERNEL);
+	up = kvcalloc(reps, sizeof(*up), GFP_KERNEL);
+	down = kvcalloc(reps, sizeof(*down), GFP_KERNEL);
+	if (!maps || !up || !down) {
+		stop = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (n % step == 0) {
+			/* The cost of one more vector with n held, right now */
+			for (r = 0; r < reps; r++) {
+				stop = bench_get(bd, &extra, st);
+				if (stop)
+					break;
+				up[r] = st[0] + st[1];
+				bench_put(bd, extra, st);
+				down[r] = st[0] + st[1];
+			}
+			if (stop)
+				break;
+			bench_printf("o %s %u %llu %llu\n", name, n,
+				     bench_rank(up, reps, 500), bench_rank(down, reps, 500));
+		}
+		if (n == max)
+			break;
+		stop = bench_get(bd, &maps[n], NULL);
+		if (stop)
+			break;
+		n++;
+		cond_resched();
+	}
+	bench_printf("occupancy kind=%s max=%u step=%u reps=%u held=%u stop_errno=%d\n",
+		     name, max, step, reps, n, stop);
+	while (n) {
+		bench_put(bd, maps[--n], NULL);
+		cond_resched();
+	}
+	stop = 0;
+out:
+	kvfree(maps);
+	kvfree(up);
+	kvfree(down);
+	return stop;
+}
+
 static void bench_release(void)
 {
 	int k;
@@ -351,6 +450,7 @@ static int bench_hold(struct bench_dev *bd, unsigned int max)
 
 static int bench_mask(unsigned int iters)
 {
+	int db[BENCH_NR_KINDS], db_end[BENCH_NR_KINDS];
 	struct msi_map map[BENCH_NR_KINDS] = { };
 	u64 *t[BENCH_NR_KINDS] = { };
 	unsigned int round, i, k;
@@ -374,6 +474,7 @@ static int bench_mask(unsigned int iters)
 		irq_set_status_flags(map[k].virq, IRQ_DISABLE_UNLAZY);
 	}
 
+	bench_doorbells(db);
 	for (round = 0; round < iters; round++) {
 		/* Rotate the order, so that no kind always runs first */
 		for (i = 0; i < BENCH_NR_KINDS; i++) {
@@ -387,12 +488,13 @@ static int bench_mask(unsigned int iters)
 		}
 		cond_resched();
 	}
+	bench_doorbells(db_end);
 
 	for (k = 0; k < BENCH_NR_KINDS; k++)
 		if (bench_devs[k])
-			bench_printf("mask kind=%s n=%u median_ns=%llu p99_ns=%llu\n",
+			bench_printf("mask kind=%s n=%u median_ns=%llu p99_ns=%llu doorbells=%d\n",
 				     bench_kind_names[k], iters, bench_rank(t[k], iters, 500),
-				     bench_rank(t[k], iters, 990));
+				     bench_rank(t[k], iters, 990), db_end[k] - db[k]);
 out:
 	for (k = 0; k < BENCH_NR_KINDS; k++) {
 		if (map[k].virq) {
@@ -404,36 +506,60 @@ out:
 	return ret;
 }
 
+#define BENCH_MAX_WORDS	5
+
+/*
+ * A command is words separated by single spaces; every number must be a
+ * whole word (kstrtouint()), and a command must have exactly its number of
+ * words.
+ */
 static int bench_cmd(char *cmd)
 {
+	unsigned int nr = 0, n[3] = { }, i, first, last;
+	char *w[BENCH_MAX_WORDS], *p;
 	struct bench_dev *bd;
-	char kind[16], order[8] = "";
-	unsigned int n;
 
-	if (!strcmp(cmd, "release")) {
+	while ((p = strsep(&cmd, " "))) {
+		if (nr == BENCH_MAX_WORDS)
+			return -EINVAL;
+		w[nr++] = p;
+	}
+
+	if (nr == 1 && !strcmp(w[0], "release")) {
 		bench_release();
 		return 0;
 	}
-	if (sscanf(cmd, "setup %u", &n) == 1 || sscanf(cmd, "mask %u", &n) == 1) {
-		if (!n || n > BENCH_MAX_ITERS)
-			return -EINVAL;
-		return cmd[0] == 's' ? bench_setup(n) : bench_mask(n);
+	if (nr == 1 && !strcmp(w[0], "quiesce")) {
+		/* Deferred frees (irq descriptors, kernfs and debugfs nodes) */
+		rcu_barrier();
+		return 0;
 	}
-	if (sscanf(cmd, "grow %15s %u %7s", kind, &n, order) >= 2 ||
-	    sscanf(cmd, "hold %15s %u", kind, &n) == 2) {
-		bd = bench_find(kind);
-		if (!bd)
-			return -ENODEV;
-		if (!n || n > BENCH_MAX_ITERS)
+	/* The numbers: after the command word or after the kind; grow's order is a word */
+	first = !strcmp(w[0], "setup") || !strcmp(w[0], "mask") ? 1 : 2;
+	last = !strcmp(w[0], "grow") && nr == 4 ? 3 : nr;
+	if (last <= first || last - first > ARRAY_SIZE(n))
+		return -EINVAL;
+	for (i = first; i < last; i++)
+		if (kstrtouint(w[i], 10, &n[i - first]))
 			return -EINVAL;
-		if (cmd[0] == 'g') {
-			if (*order && strcmp(order, "fifo"))
-				return -EINVAL;
-			return bench_grow(bd, n, order[0] != 0);
-		}
-		return bench_hold(bd, n);
-	}
-	return -EINVAL;
+	if (!n[0] || n[0] > BENCH_MAX_ITERS)
+		return -EINVAL;
+	if (first == 1)
+		return nr != 2 ? -EINVAL : w[0][0] == 's' ? bench_setup(n[0]) : bench_mask(n[0]);
+	if (!(!strcmp(w[0], "hold") && nr == 3) &&
+	    !(!strcmp(w[0], "occupancy") && nr == 5 && n[1] && n[2] && n[2] <= 1000) &&
+	    !(!strcmp(w[0], "grow") && nr == 3) &&
+	    !(!strcmp(w[0], "grow") && nr == 4 && (!strcmp(w[3], "lifo") || !strcmp(w[3], "fifo"))))
+		return -EINVAL;
+
+	bd = bench_find(w[1]);
+	if (!bd)
+		return -ENODEV;
+	if (w[0][0] == 'h')
+		return bench_hold(bd, n[0]);
+	if (w[0][0] == 'o')
+		return bench_occupancy(bd, n[0], n[1], n[2]);
+	return bench_grow(bd, n[0], nr == 4 && w[3][0] == 'f');
 }
 
 static ssize_t bench_ctl_write(struct file *file, const char __user *ubuf,
@@ -449,8 +575,13 @@ static ssize_t bench_ctl_write(struct file *file, const char __user *ubuf,
 	buf[len] = 0;
 	mutex_lock(&bench_lock);
 	bench_out_len = 0;
+	bench_out_full = false;
 	bench_out[0] = 0;
 	ret = bench_cmd(strim(buf));
+	if (!ret)
+		bench_printf("done\n");
+	if (!ret && bench_out_full)
+		ret = -EFBIG;
 	mutex_unlock(&bench_lock);
 	return ret ? ret : len;
 }
@@ -485,10 +616,16 @@ static int bench_devices_show(struct seq_file *m, void *unused)
 	mutex_lock(&bench_lock);
 	for (k = 0; k < BENCH_NR_KINDS; k++)
 		if (bench_devs[k])
-			seq_printf(m, "kind=%s device=%s entries=%u doorbells=%d\n",
+			seq_printf(m, "kind=%s device=%s entries=%u doorbells=%d table_host_bytes=%zu held=%u\n",
 				   bench_kind_names[k], pci_name(bench_devs[k]->pdev),
 				   bench_devs[k]->hwsize,
-				   atomic_read(&bench_devs[k]->doorbells));
+				   atomic_read(&bench_devs[k]->doorbells),
+				   bench_devs[k]->slots ?
+				   (size_t)bench_devs[k]->hwsize * MEM_SLOT_SIZE : 0,
+				   bench_devs[k]->nr_held);
+	/* Per-CPU memory of every irq descriptor (kstat_irqs), any kind */
+	seq_printf(m, "percpu_bytes_per_irq_desc=%zu\n",
+		   sizeof(struct irqstat) * num_possible_cpus());
 	mutex_unlock(&bench_lock);
 	return 0;
 }
@@ -633,9 +770,9 @@ static int __init bench_init(void)
 {
 	int ret;
 
-	if (!ims_slots || ims_slots > MSI_MAX_INDEX + 1)
+	if (!ims_slots || ims_slots > MSI_MAX_INDEX + 1 || out_size < 64)
 		return -EINVAL;
-	bench_out = kvzalloc(BENCH_OUT_SIZE, GFP_KERNEL);
+	bench_out = kvzalloc(out_size, GFP_KERNEL);
 	if (!bench_out)
 		return -ENOMEM;
 	bench_dbg = debugfs_create_dir("ims-bench", NULL);
@@ -661,3 +798,4 @@ module_exit(bench_exit);
 
 MODULE_DESCRIPTION("IMS against dynamic PCI MSI-X: set-up, growth, scale and mask costs");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IMS");

@@ -39,6 +39,15 @@
  * semantics, so that userspace sees the same device. The "backend" sysfs
  * attribute of an instance says which: "ims" or "emulated".
  *
+ * Removing an instance, or unbinding the parent, while a user has the
+ * device open waits for the user to close it; the user is asked to through
+ * the device request eventfd (VFIO_PCI_REQ_IRQ_INDEX), as with vfio-pci.
+ *
+ * Simplifications of a sample: Memory Space and Bus Master in the Command
+ * register are kept for reading back but gate nothing (the doorbell works
+ * with both clear, although it stands for device DMA), and the mdev remove
+ * callback finds its state with dev_get_drvdata(), as mtty does.
+ *
  * Test hook: /sys/kernel/debug/ims-edu-mdev/irqbypass. Writing an eventfd
  * descriptor registers an irqbypass consumer on it, as KVM's irqfd would,
  * and records the producer it meets; reading returns that producer's host
@@ -196,15 +205,22 @@ static void edu_mdev_release_dev(struct vfio_device *vdev)
 	vfio_msix_emul_uninit(&vdev_to_em(vdev)->msix);
 }
 
+/* A function reset: the MSI-X index disabled, config space as new */
+static void edu_mdev_reset(struct edu_mdev *em)
+{
+	mutex_lock(&em->msix.lock);
+	vfio_msix_emul_reset(&em->msix);
+	edu_mdev_reset_config(em);
+	em->dropped = 0;
+	mutex_unlock(&em->msix.lock);
+}
+
 static int edu_mdev_open(struct vfio_device *vdev)
 {
 	struct edu_mdev *em = vdev_to_em(vdev);
 
 	vfio_msix_emul_open(&em->msix);
-	mutex_lock(&em->msix.lock);
-	edu_mdev_reset_config(em);
-	em->dropped = 0;
-	mutex_unlock(&em->msix.lock);
+	edu_mdev_reset(em);
 	return 0;
 }
 
@@ -216,22 +232,27 @@ static void edu_mdev_close(struct vfio_device *vdev)
 static int edu_mdev_config_rw(struct edu_mdev *em, unsigned int pos, u8 *buf,
 			      unsigned int count, bool write)
 {
-	unsigned int cap = EDU_MDEV_MSIX_CAP;
+	unsigned int cap = EDU_MDEV_MSIX_CAP, start, end, p, n;
 	u32 val;
+	int ret;
 
 	if (pos >= EDU_MDEV_CFG_SIZE || count > EDU_MDEV_CFG_SIZE - pos)
 		return -EINVAL;
-	if (pos >= cap && pos < cap + VFIO_MSIX_EMUL_CAP_SIZE) {
-		if (count > cap + VFIO_MSIX_EMUL_CAP_SIZE - pos)
-			return -EINVAL;
-		return vfio_msix_emul_cap_rw(&em->msix, pos - cap, buf, count, write);
-	}
-	if (!write) {
+	/* The bytes of the capability go to the helper, the others are ours */
+	start = max(pos, cap);
+	end = min(pos + count, cap + VFIO_MSIX_EMUL_CAP_SIZE);
+	if (!write)
 		memcpy(buf, &em->config[pos], count);
-		return 0;
+	for (p = start; p < end; p += n) {
+		n = min(end - p, 4U);
+		ret = vfio_msix_emul_cap_rw(&em->msix, p - cap, buf + p - pos, n, write);
+		if (ret)
+			return ret;
 	}
+	if (!write || start < end)
+		return 0;
 	/* Writable: Command (memory space, bus master) and BAR0 */
-	if (pos == PCI_COMMAND && count == 2) {
+	if (pos == PCI_COMMAND && (count == 2 || count == 4)) {
 		val = get_unaligned_le16(buf) & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		put_unaligned_le16(val, &em->config[PCI_COMMAND]);
 	} else if (pos == PCI_BASE_ADDRESS_0 && count == 4) {
@@ -384,12 +405,17 @@ static long edu_mdev_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned 
 		info.num_irqs = VFIO_PCI_NUM_IRQS;
 		return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 	case VFIO_DEVICE_RESET:
-		/* A function reset: the MSI-X index goes back to disabled */
-		vfio_msix_emul_close(&em->msix);
-		return edu_mdev_open(vdev);
+		edu_mdev_reset(em);
+		return 0;
 	default:
 		return vfio_msix_emul_ioctl(&em->msix, cmd, arg);
 	}
+}
+
+/* Removal waits for the user: ask it to close the device */
+static void edu_mdev_request(struct vfio_device *vdev, unsigned int count)
+{
+	vfio_msix_emul_request(&vdev_to_em(vdev)->msix, count);
 }
 
 static const struct vfio_device_ops edu_mdev_ops = {
@@ -401,6 +427,7 @@ static const struct vfio_device_ops edu_mdev_ops = {
 	.read			= edu_mdev_read,
 	.write			= edu_mdev_write,
 	.ioctl			= edu_mdev_ioctl,
+	.request		= edu_mdev_request,
 	.get_region_info_caps	= edu_mdev_get_region_info,
 	.bind_iommufd		= vfio_iommufd_emulated_bind,
 	.unbind_iommufd		= vfio_iommufd_emulated_unbind,

@@ -39,7 +39,11 @@
  * the message once and clears the pending bit. The library tells the
  * driver about unmasks through the table's sync callback (called after
  * mask changes done under the irq bus lock), which stands for the doorbell
- * a device of this kind would have.
+ * a device of this kind would have. With table_sync=N the table has no
+ * sync callback: a device without that doorbell, which only notices an
+ * unmask when the slot fires again (one posting then covers the held
+ * event and the new one). The VFIO tests use it for a table whose masks
+ * only the irq chip's mask callback writes.
  *
  * The PASID field is carried like a DSA device would carry it; edu's DMA
  * has no PASID, so the device ignores it when posting.
@@ -120,6 +124,11 @@
 static unsigned int nr_slots = 2048;
 module_param(nr_slots, uint, 0444);
 MODULE_PARM_DESC(nr_slots, "number of slots in the message store (default 2048)");
+
+static bool table_sync = true;
+module_param(table_sync, bool, 0444);
+MODULE_PARM_DESC(table_sync,
+		 "give the table a sync callback, the device's unmask doorbell (default Y); N: a device without one, which posts an event held while masked with the slot's next fire");
 
 struct edu_vec {
 	unsigned int	virq;
@@ -611,7 +620,7 @@ static int edu_setup_ims(struct edu_ims *e)
 		.nr_slots	= nr_slots,
 		.stride		= SLOT_SIZE,
 		.format		= edu_slot_format,
-		.sync		= edu_ims_sync,
+		.sync		= table_sync ? edu_ims_sync : NULL,
 		.priv		= e,
 	};
 
@@ -749,3 +758,4 @@ module_exit(edu_exit);
 
 MODULE_DESCRIPTION("IMS sample driver for QEMU's edu device: a message store in device read memory");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("IMS");

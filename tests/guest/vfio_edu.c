@@ -10,6 +10,7 @@
  * both, with the expectations of the backend; a few only mean something
  * with host vectors (exhaustion of the parent's table).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,8 +41,9 @@
 #define FUZZ_OPS	3000
 
 /* The checks of one client path (client()) and of the whole test */
-#define CHECKS_CLIENT	20
-#define CHECKS		(4 + 2 + 2 * CHECKS_CLIENT + 1 + 5 + 1 + 2 + 3)
+#define CHECKS_CLIENT	25
+/* main(): 20 of its own, the two client paths, nosync(): 3 */
+#define CHECKS		(20 + 2 * CHECKS_CLIENT + 3)
 
 static const char *uuids[] = {
 	"8e6d7b2a-0001-4b7e-9c55-000000000001",
@@ -116,6 +118,29 @@ static int host_irq(const char *uuid, int vector)
 	for (line = p; line > buf && line[-1] != '\n'; line--)
 		;
 	return atoi(line);
+}
+
+/*
+ * Host slot (hardware irq) of the host vector of @vector of an instance, or
+ * -1: the field before the name in its /proc/interrupts line ("3-edge").
+ */
+static int host_slot(const char *uuid, int vector)
+{
+	static char buf[1 << 18];
+	char needle[96];
+	char *p, *q;
+
+	if (read_file("/proc/interrupts", buf, sizeof(buf)) < 0)
+		return -1;
+	snprintf(needle, sizeof(needle), "vfio-msix-emul[%d](%s)", vector, uuid);
+	p = strstr(buf, needle);
+	if (!p)
+		return -1;
+	for (q = p; q > buf && q[-1] == ' '; q--)
+		;
+	while (q > buf && q[-1] != ' ')
+		q--;
+	return isdigit((unsigned char)*q) ? atoi(q) : -1;
 }
 
 /* The producer an irqbypass consumer on @efd meets: its host irq, or -1 */
@@ -226,19 +251,33 @@ static int wr32(int dev, off_t off, uint32_t v)
 	return pwrite(dev, &v, 4, off) == 4 ? 0 : -errno;
 }
 
-static int set_irqs(int dev, uint32_t flags, uint32_t start, uint32_t count, const void *data,
-		    size_t size)
+static int set_irqs_at(int dev, uint32_t index, uint32_t flags, uint32_t start, uint32_t count,
+		       const void *data, size_t size)
 {
 	char buf[sizeof(struct vfio_irq_set) + 256];
 	struct vfio_irq_set *s = (void *)buf;
 
 	s->argsz = sizeof(*s) + size;
 	s->flags = flags;
-	s->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	s->index = index;
 	s->start = start;
 	s->count = count;
 	memcpy(s->data, data, size);
 	return ioctl(dev, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+static int set_irqs(int dev, uint32_t flags, uint32_t start, uint32_t count, const void *data,
+		    size_t size)
+{
+	return set_irqs_at(dev, VFIO_PCI_MSIX_IRQ_INDEX, flags, start, count, data, size);
+}
+
+/* The device request eventfd (fd -1 detaches) */
+static int set_req(int dev, int fd)
+{
+	return set_irqs_at(dev, VFIO_PCI_REQ_IRQ_INDEX,
+			   VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &fd,
+			   sizeof(fd));
 }
 
 static int set_eventfds(int dev, uint32_t start, uint32_t count, const int *fds)
@@ -292,7 +331,7 @@ static void client(const char *path, const char *uuid, struct client *c)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
-	int efd[NVEC], fds[NVEC], i, j, ok, dev = c->dev, nullfd;
+	int efd[NVEC], fds[NVEC], i, j, ok, dev = c->dev, nullfd, nefd, slot, slot2;
 	uint64_t counts[NVEC];
 	uint32_t v, v2, pba, dropped;
 	uint8_t bools[NVEC] = { 1, 0, 1, 0 };
@@ -325,12 +364,25 @@ static void client(const char *path, const char *uuid, struct client *c)
 	ok = ok && ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri) && errno == EINVAL;
 	tap_ok(ok, "%s: region info: BAR0 8 KiB, config 256 bytes, bad index EINVAL", path);
 
+	/* A dword read that straddles into the capability; a dword Command write */
+	v = 0xffffffff;
+	v2 = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	ok = pread(dev, &v, 4, CFG + 0x3e) == 4 && v == PCI_CAP_ID_MSIX << 16 &&
+	     pwrite(dev, &v2, 4, CFG + PCI_COMMAND) == 4 && !rd32(dev, CFG + PCI_COMMAND, &v2) &&
+	     (v2 & 0xffff) == (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	tap_diag("0x3e: %#x, command %#x", v, v2);
+	tap_ok(ok, "%s: config: a read straddling into the capability, a dword Command write", path);
+
 	ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
 	ok = !ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count == NVEC &&
 	     (ii.flags & VFIO_IRQ_INFO_EVENTFD) && !(ii.flags & VFIO_IRQ_INFO_NORESIZE);
 	ii.index = VFIO_PCI_INTX_IRQ_INDEX;
 	ok = ok && !ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count == 0;
-	tap_ok(ok, "%s: irq info: %d dynamic MSI-X vectors, no INTx", path, NVEC);
+	ii.index = VFIO_PCI_REQ_IRQ_INDEX;
+	ok = ok && !ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count == 1 &&
+	     (ii.flags & VFIO_IRQ_INFO_EVENTFD);
+	tap_ok(ok, "%s: irq info: %d dynamic MSI-X vectors, no INTx, one request eventfd", path,
+	       NVEC);
 
 	ok = !rd32(dev, BAR0 + REG_ID, &v) && v == 0x010011e9 &&
 	     !rd32(dev, BAR0 + REG_NVEC, &v2) && v2 == NVEC;
@@ -411,6 +463,52 @@ static void client(const char *path, const char *uuid, struct client *c)
 	     efd_take(efd[3]) == 1;
 	tap_ok(ok, "%s: reattaching a vector delivers again", path);
 
+	/*
+	 * Swapping the eventfd of a live vector, as a VMM does on every guest
+	 * mask and unmask, keeps its host vector and the event the device holds
+	 * for it. Vector 0 is detached first: a vector that moved would take
+	 * its lower slot.
+	 */
+	nefd = eventfd(0, EFD_NONBLOCK);
+	slot = host_slot(uuid, 1);
+	fds[0] = -1;
+	ok = !set_eventfds(dev, 0, 1, fds) && !table_mask(dev, 1, 1) &&
+	     !wr32(dev, BAR0 + REG_DOORBELL, 1);
+	msleep(ims ? 1500 : 50);
+	ok = ok && !rd32(dev, BAR0 + PBA, &pba) && pba == 2;
+	fds[0] = nefd;
+	ok = ok && !set_eventfds(dev, 1, 1, fds);
+	slot2 = host_slot(uuid, 1);
+	ok = ok && !rd32(dev, BAR0 + PBA, &pba) && pba == 2 && !table_mask(dev, 1, 0) &&
+	     efd_wait(nefd, 5000);
+	msleep(ims ? 500 : 10);
+	counts[0] = efd_take(nefd);
+	counts[1] = efd_take(efd[1]);
+	tap_diag("slot %d -> %d, pba after swap %#x, new %llu old %llu", slot, slot2, pba,
+		 (unsigned long long)counts[0], (unsigned long long)counts[1]);
+	tap_ok(ok && slot2 == slot && (!ims || slot > 0) && counts[0] == 1 && !counts[1] &&
+	       host_vectors(uuid) == (ims ? NVEC - 1 : 0),
+	       "%s: swapping the eventfd of a masked vector keeps its host vector and delivers the pending event once, on the new eventfd",
+	       path);
+	/* Swap back while a doorbell's event is in flight */
+	fds[0] = efd[1];
+	ok = !wr32(dev, BAR0 + REG_DOORBELL, 1) && !set_eventfds(dev, 1, 1, fds);
+	slot2 = host_slot(uuid, 1);
+	ok = ok && (efd_wait(efd[1], 5000) || efd_wait(nefd, 1));
+	msleep(ims ? 800 : 10);
+	counts[0] = efd_take(nefd);
+	counts[1] = efd_take(efd[1]);
+	tap_diag("slot %d -> %d, new %llu old %llu", slot, slot2, (unsigned long long)counts[0],
+		 (unsigned long long)counts[1]);
+	tap_ok(ok && slot2 == slot && counts[0] + counts[1] == 1,
+	       "%s: swapping the eventfd while an event is in flight delivers it exactly once, same host vector",
+	       path);
+	close(nefd);
+	fds[0] = efd[0];
+	ok = !set_eventfds(dev, 0, 1, fds) && fire_and_wait(dev, 0, efd[0]) &&
+	     efd_take(efd[0]) == 1 && host_vectors(uuid) == (ims ? NVEC : 0);
+	tap_ok(ok, "%s: the detached vector attaches again after the swaps", path);
+
 	/* Bad input: a clear errno and nothing changed */
 	{
 		char buf[sizeof(struct vfio_irq_set) + 16];
@@ -439,9 +537,32 @@ static void client(const char *path, const char *uuid, struct client *c)
 		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
 		    VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
 		    .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1);
-		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		/* vfio-pci: an action other than TRIGGER has no handler */
+		BAD(ENOTTY, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
 		    VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_ACTION_MASK,
 		    .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1);
+		BAD(ENOTTY, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE,
+		    .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1);
+		BAD(ENOTTY, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_UNMASK, .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1);
+		BAD(ENOTTY, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_MASK, .index = VFIO_PCI_REQ_IRQ_INDEX, .count = 1);
+		/* Indexes without interrupts, with otherwise valid arguments */
+		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSI_IRQ_INDEX, .count = 1);
+		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_ERR_IRQ_INDEX, .count = 1);
+		/* One past the end, a short BOOL payload, the request index's one vector */
+		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSIX_IRQ_INDEX,
+		    .count = NVEC + 1);
+		BAD(EINVAL, .argsz = sizeof(*s) + NVEC - 1, .flags = VFIO_IRQ_SET_DATA_BOOL |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = NVEC);
+		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_REQ_IRQ_INDEX, .start = 1,
+		    .count = 1);
+		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
+		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_REQ_IRQ_INDEX, .count = 2);
 		BAD(EINVAL, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE | 0x1000 |
 		    VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1);
 		BAD(ENOTTY, .argsz = sizeof(buf), .flags = VFIO_IRQ_SET_DATA_NONE |
@@ -465,6 +586,25 @@ static void client(const char *path, const char *uuid, struct client *c)
 		tap_diag("%d bad results, host vectors %d -> %d", bad, before, host_vectors(uuid));
 		tap_ok(ok, "%s: SET_IRQS bad argsz, index, start, count, flags and fds: EINVAL/EBADF/ENOTTY, nothing changed",
 		       path);
+	}
+
+	/* The device request index: one eventfd, loopback, detached with -1 */
+	{
+		int req = eventfd(0, EFD_NONBLOCK);
+		uint8_t one = 1;
+
+		ok = !set_req(dev, req) &&
+		     !set_irqs_at(dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+				  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0) &&
+		     efd_take(req) == 1 &&
+		     !set_irqs_at(dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_BOOL |
+				  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &one, 1) &&
+		     efd_take(req) == 1 && !set_req(dev, -1) &&
+		     set_irqs_at(dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+				 VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0) == -EINVAL &&
+		     !efd_take(req);
+		tap_ok(ok, "%s: request index: one eventfd, loopback, detached with -1", path);
+		close(req);
 	}
 
 	/* Region accesses at bad offsets and sizes */
@@ -505,57 +645,325 @@ static void client(const char *path, const char *uuid, struct client *c)
 		close(efd[i]);
 }
 
-/* Bounded fuzz: seeded random SET_IRQS and region operations */
-static int fuzz(int dev, unsigned int seed, int *errors)
+/*
+ * Bounded fuzz: seeded random SET_IRQS (mostly well formed: attach, swap,
+ * detach, loopback, disable, mask actions, the request index, device
+ * reset; some garbage) and region operations, checked against a model of
+ * the device: the return of each call, the eventfd counts loopback gives,
+ * the number of host vectors, and at the end a doorbell on every vector
+ * reaching the eventfd the model says. Doorbell writes are left out of the
+ * random region operations so that every count is known. @avail host slots
+ * are free for the instance (another instance holds the rest).
+ */
+#define FUZZ_POOL	3
+
+struct fuzz_model {
+	int enabled, att[NVEC], req;
+	uint64_t want[FUZZ_POOL];
+	/* What the run reached: swaps, attaches, ENOSPC, bad fds, loopbacks */
+	int swaps, attaches, nospc, badfd, loops;
+};
+
+static int fuzz_used(const struct fuzz_model *m)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NVEC; i++)
+		n += m->att[i] >= 0;
+	return n;
+}
+
+/* Eventfd counts and host vectors as the model says; 0 or why not */
+static int fuzz_verify(const char *uuid, const int *pool, struct fuzz_model *m, char *why,
+		       size_t len)
+{
+	int k, hv = host_vectors(uuid);
+	uint64_t got;
+
+	for (k = 0; k < FUZZ_POOL; k++) {
+		got = efd_take(pool[k]);
+		if (got != m->want[k]) {
+			snprintf(why, len, "eventfd %d counted %llu, model %llu", k,
+				 (unsigned long long)got, (unsigned long long)m->want[k]);
+			return -1;
+		}
+		m->want[k] = 0;
+	}
+	if (hv != (ims ? fuzz_used(m) : 0)) {
+		snprintf(why, len, "%d host vectors, model %d", hv, ims ? fuzz_used(m) : 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int fuzz(int dev, const char *uuid, unsigned int seed, int avail, char *why, size_t len)
 {
 	char buf[sizeof(struct vfio_irq_set) + 64];
 	struct vfio_irq_set *s = (void *)buf;
-	int efd = eventfd(0, EFD_NONBLOCK), n, ret, i;
-	uint8_t b[16];
+	struct fuzz_model m = { .req = -1 };
+	int pool[FUZZ_POOL], fds[NVEC], idx[NVEC], nullfd, closedfd, n, ret, want, i, k;
+	int start, count, used, bad;
+	uint32_t dropped, v;
+	uint8_t b[16], bools[NVEC];
 	off_t off;
 
-	srand(seed);
-	*errors = 0;
-	for (n = 0; n < FUZZ_OPS; n++) {
-		int op = rand() % 4;
+	for (k = 0; k < FUZZ_POOL; k++)
+		pool[k] = eventfd(0, EFD_NONBLOCK);
+	for (i = 0; i < NVEC; i++)
+		m.att[i] = -1;
+	nullfd = open("/dev/null", O_RDONLY);
+	closedfd = dup(nullfd);
+	close(closedfd);
+	why[0] = 0;
+	/* A known state: reset disables the index */
+	if (ioctl(dev, VFIO_DEVICE_RESET)) {
+		snprintf(why, len, "reset: errno %d", errno);
+		return 0;
+	}
 
-		if (op == 0) {
-			s->argsz = rand() % 2 ? (unsigned int)(sizeof(*s) + rand() % 40) : (unsigned int)rand();
-			s->flags = (1u << (rand() % 6)) | (rand() % 8 ? 0 : rand());
+	srand(seed);
+	for (n = 0; n < FUZZ_OPS; n++) {
+		int r = rand() % 16, kind = rand() % 10;
+
+		start = rand() % NVEC;
+		count = 1 + rand() % (NVEC - start);
+		want = 0;
+		if (r < 8 && kind <= 2) {
+			/* Eventfds from the pool, -1, or a bad descriptor */
+			bad = 0;
+			for (i = 0; i < count; i++) {
+				k = rand() % 8;
+				idx[i] = k < 5 ? k % FUZZ_POOL : -1;
+				fds[i] = k < 5 ? pool[idx[i]] : k < 7 ? -1 : rand() % 2 ? nullfd : closedfd;
+				if (k == 7 && !bad)
+					bad = fds[i] == nullfd ? -EINVAL : -EBADF;
+			}
+			ret = set_eventfds(dev, start, count, fds);
+			if (bad) {
+				want = bad;
+				m.badfd++;
+			} else {
+				/*
+				 * Swaps keep their slot, detaches free one, attaches
+				 * take one; a failed attach detaches the vectors of
+				 * the call up to it (vfio-pci's unwinding)
+				 */
+				used = fuzz_used(&m);
+				for (i = 0; i < count && !want; i++) {
+					int *a = &m.att[start + i];
+
+					if (idx[i] >= 0 && *a < 0 && ims && used >= avail)
+						want = -ENOSPC;
+					else if (idx[i] >= 0 && *a < 0)
+						used++, m.attaches++;
+					else if (idx[i] < 0 && *a >= 0)
+						used--;
+					else if (idx[i] >= 0)
+						m.swaps++;
+					if (!want)
+						*a = idx[i];
+				}
+				if (want) {
+					m.nospc++;
+					while (i--)
+						m.att[start + i] = -1;
+					if (!m.enabled)
+						for (i = 0; i < NVEC; i++)
+							m.att[i] = -1;
+				} else {
+					m.enabled = 1;
+				}
+			}
+		} else if (r < 8 && kind <= 4) {
+			/* Loopback: NONE signals every attached vector, BOOL the ones set */
+			for (i = 0; i < count; i++)
+				bools[i] = kind == 3 || rand() % 2;
+			if (kind == 3)
+				ret = set_irqs(dev, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+					       start, count, NULL, 0);
+			else
+				ret = set_irqs(dev, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+					       start, count, bools, count);
+			want = m.enabled ? 0 : -EINVAL;
+			m.loops += !want;
+			for (i = 0; !want && i < count; i++)
+				if (bools[i] && m.att[start + i] >= 0)
+					m.want[m.att[start + i]]++;
+		} else if (r < 8 && kind == 5) {
+			ret = disable_irqs(dev);
+			want = m.enabled ? 0 : -EINVAL;
+			m.enabled = 0;
+			for (i = 0; i < NVEC; i++)
+				m.att[i] = -1;
+		} else if (r < 8 && kind == 6) {
+			k = rand() % 3;
+			ret = set_irqs(dev, VFIO_IRQ_SET_DATA_NONE | (k == 0 ? VFIO_IRQ_SET_ACTION_MASK :
+				       k == 1 ? VFIO_IRQ_SET_ACTION_UNMASK : 0), start, count, NULL, 0);
+			want = -ENOTTY;
+		} else if (r < 8 && kind == 7) {
+			/* The request index: attach from the pool, detach, loopback */
+			k = rand() % 4;
+			if (k < 3) {
+				i = k < 2 ? pool[k] : -1;
+				ret = set_req(dev, i);
+				m.req = k < 2 ? k : -1;
+			} else {
+				ret = set_irqs_at(dev, VFIO_PCI_REQ_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE |
+						  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0);
+				want = m.req >= 0 ? 0 : -EINVAL;
+				if (m.req >= 0)
+					m.want[m.req]++;
+			}
+		} else if (r < 8 && kind == 8) {
+			ret = ioctl(dev, VFIO_DEVICE_RESET) ? -errno : 0;
+			m.enabled = 0;
+			for (i = 0; i < NVEC; i++)
+				m.att[i] = -1;
+		} else if (r < 10) {
+			/* Garbage: never a single data type with TRIGGER alone */
+			s->argsz = rand() % 2 ? (unsigned int)(sizeof(*s) + rand() % 40) :
+				   (unsigned int)rand();
+			s->flags = (1u << (rand() % 6)) | (rand() % 8 ? 0 : rand() | 0x100);
 			s->index = rand() % 8 ? VFIO_PCI_MSIX_IRQ_INDEX : rand() % 12;
 			s->start = rand() % 8 ? rand() % (NVEC + 1) : rand();
 			s->count = rand() % 8 ? rand() % (NVEC + 1) : rand();
 			for (i = 0; i < 8; i++)
-				((int *)s->data)[i] = rand() % 3 ? efd : rand() % 2 ? -1 : rand() % 40;
-			ret = ioctl(dev, VFIO_DEVICE_SET_IRQS, s);
+				((int *)s->data)[i] = rand() % 3 ? pool[0] : rand() % 2 ? -1 : rand() % 40;
+			ret = ioctl(dev, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+			/* A lone data type passes validation: no action, ENOTTY */
+			want = ret == -ENOTTY ? -ENOTTY : -EINVAL;
 		} else {
-			off = rand() % 3 ? BAR0 : rand() % 2 ? CFG :
-			      REGION(rand() % 12);
+			/* Region accesses anywhere but the doorbell */
+			off = rand() % 3 ? BAR0 : rand() % 2 ? CFG : REGION(rand() % 12);
 			off += rand() % 2 ? rand() % 0x2010 : rand() % 0x110;
 			i = 1 << (rand() % 5);
 			memset(b, rand(), sizeof(b));
-			/* no 0 to the doorbell's neighbours: keep DMA rare */
-			if (op == 1)
+			if (r % 2) {
 				ret = pread(dev, b, i, off);
-			else
+			} else {
+				if (off >= BAR0 + REG_DOORBELL - 8 && off < BAR0 + REG_DOORBELL + 4)
+					off = BAR0 + REG_DROPPED;
 				ret = pwrite(dev, b, i, off);
-			ret = ret < 0 ? -1 : 0;
+			}
+			ret = ret < 0 ? -errno : 0;
+			if (ret && ret != -EINVAL) {
+				snprintf(why, len, "op %d: region %#llx size %d: errno %d", n,
+					 (unsigned long long)off, i, -ret);
+				break;
+			}
+			continue;
 		}
-		if (ret < 0 && (errno < 1 || errno > 133))
-			(*errors)++;
+		if (ret != want) {
+			snprintf(why, len, "op %d (r %d kind %d start %d count %d): %d, model %d", n,
+				 r, kind, start, count, ret, want);
+			break;
+		}
+		if (!(n % 50) && fuzz_verify(uuid, pool, &m, why, len))
+			break;
 	}
-	disable_irqs(dev);
-	close(efd);
+
+	/*
+	 * A known end state (the random one is often disabled): as many
+	 * vectors attached as there are slots, the last one detached; then,
+	 * every vector unmasked, a doorbell reaches the model's eventfd or is
+	 * dropped
+	 */
+	for (i = 0; i < NVEC; i++) {
+		fds[i] = i < NVEC - 1 && i < avail ? pool[i % FUZZ_POOL] : -1;
+		m.att[i] = fds[i] >= 0 ? i % FUZZ_POOL : -1;
+	}
+	m.enabled = 1;
+	if (!why[0] && ((ret = set_eventfds(dev, 0, NVEC, (int[]){ -1, -1, -1, -1 })) ||
+			(ret = set_eventfds(dev, 0, NVEC, fds))))
+		snprintf(why, len, "final attach: %d", ret);
+	if (!why[0] && !fuzz_verify(uuid, pool, &m, why, len)) {
+		v = 0;
+		ret = pwrite(dev, &v, 2, CFG + 0x42) == 2 ? 0 : -1;
+		for (i = 0; i < NVEC; i++)
+			ret |= table_mask(dev, i, 0);
+		ret |= rd32(dev, BAR0 + REG_DROPPED, &dropped);
+		for (i = 0; !ret && i < NVEC; i++) {
+			if (wr32(dev, BAR0 + REG_DOORBELL, i))
+				ret = -1;
+			else if (m.att[i] >= 0 && (!efd_wait(pool[m.att[i]], 5000) ||
+						   efd_take(pool[m.att[i]]) != 1))
+				ret = -1;
+			else if (m.att[i] < 0)
+				dropped++;
+			if (ret)
+				snprintf(why, len, "doorbell %d: no delivery on eventfd %d", i,
+					 m.att[i]);
+		}
+		msleep(ims ? 800 : 10);
+		if (!ret && (rd32(dev, BAR0 + REG_DROPPED, &v) || v != dropped ||
+			     fuzz_verify(uuid, pool, &m, why, len)))
+			snprintf(why, len, "dropped %u, model %u, or late deliveries", v, dropped);
+	}
+	tap_diag("%d operations: %d attaches, %d swaps, %d ENOSPC, %d bad fds, %d loopbacks",
+		 n, m.attaches, m.swaps, m.nospc, m.badfd, m.loops);
+	ioctl(dev, VFIO_DEVICE_RESET);
+	close(nullfd);
+	for (k = 0; k < FUZZ_POOL; k++)
+		close(pool[k]);
 	return n;
+}
+
+/*
+ * A parent whose IMS table has no sync callback (ims-edu table_sync=N), as
+ * an MMIO table has none: a mask in the emulated table must still reach the
+ * device's entry at once, so that the device holds the event and the PBA
+ * shows it, rather than genirq catching the posted interrupt of a lazily
+ * disabled irq.
+ */
+static void nosync(void)
+{
+	int efd[NVEC], i, ok;
+	struct client c;
+	uint32_t pba = 0;
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "modprobe ims-edu nr_slots=%d table_sync=0", NR_SLOTS);
+	ok = system(cmd) == 0 && system("modprobe ims-edu-mdev") == 0;
+	find_edu();
+	ok = ok && !mdev_create("vec4", uuids[0]) && !open_type1(uuids[0], &c);
+	for (i = 0; i < NVEC; i++)
+		efd[i] = eventfd(0, EFD_NONBLOCK);
+	ok = ok && !set_eventfds(c.dev, 0, NVEC, efd) && !table_mask(c.dev, 1, 1) &&
+	     !wr32(c.dev, BAR0 + REG_DOORBELL, 1);
+	msleep(ims ? 1500 : 50);
+	ok = ok && !efd_take(efd[1]) && !rd32(c.dev, BAR0 + PBA, &pba) && pba == 2;
+	tap_diag("pba %#x", pba);
+	tap_ok(ok, ims ? "table without sync: a masked vector's event is held by the device, the PBA shows it" :
+		   "table_sync=N parent, emulated vectors: a masked vector's event is pending in the PBA");
+	if (ims) {
+		/* The device notices the unmask when the slot fires again: one posting */
+		ok = !table_mask(c.dev, 1, 0);
+		msleep(1000);
+		ok = ok && !efd_take(efd[1]) && fire_and_wait(c.dev, 1, efd[1]);
+		msleep(800);
+		ok = ok && efd_take(efd[1]) == 1;
+		tap_ok(ok, "table without sync: after unmask the held event goes out with the next fire, once");
+	} else {
+		ok = !table_mask(c.dev, 1, 0) && efd_wait(efd[1], 5000);
+		msleep(10);
+		ok = ok && efd_take(efd[1]) == 1;
+		tap_ok(ok, "table_sync=N parent, emulated vectors: unmask delivers the pending event once");
+	}
+	client_close(&c);
+	for (i = 0; i < NVEC; i++)
+		close(efd[i]);
+	ok = !mdev_remove(uuids[0]) && !system("rmmod ims-edu-mdev") && !system("rmmod ims-edu");
+	tap_ok(ok, "table_sync=N parent: instance removed, modules unload");
 }
 
 int main(void)
 {
 	const char *variant = guest_arg("variant");
 	struct client a, b;
-	int efa[NVEC], efb[NVEC], ok, i, ret, status, errors, n;
+	int efa[NVEC], efb[NVEC], ok, i, ret, status, n, req;
+	char path[256], why[160];
+	uint32_t v;
 	pid_t pid;
-	char path[256];
 
 	ims = variant && !strcmp(variant, "vtd");
 	tap_plan(CHECKS);
@@ -619,7 +1027,8 @@ int main(void)
 		tap_check(!ret && host_vectors(uuids[1]) == NR_SLOTS - NVEC,
 			  "exhaustion: the free slots remain usable", "%d", ret);
 	} else {
-		tap_check(ok && !ret, "emulated vectors take no slots of the parent", "%d", ret);
+		tap_check(ok && !ret, "emulated vectors: the second instance attaches every vector",
+			  "%d", ret);
 		tap_check(host_vectors(uuids[1]) == 0, "emulated vectors have no host irq", "%d",
 			  host_vectors(uuids[1]));
 	}
@@ -635,27 +1044,39 @@ int main(void)
 	for (i = 0; i < NVEC; i++)
 		ok &= !efd_take(efa[i]) && (i == 1 || !efd_take(efb[i]));
 	tap_ok(ok, "isolation: and the other instance's only its own");
-	ok = !wr32(a.dev, BAR0 + REG_DOORBELL, NVEC + 1);
+	/* Every value past the instance's vectors, up to the parent's slots and beyond */
+	ok = 1;
+	for (v = NVEC; v <= NR_SLOTS + NVEC; v++)
+		ok &= !wr32(a.dev, BAR0 + REG_DOORBELL, v);
+	ok &= !wr32(a.dev, BAR0 + REG_DOORBELL, 0xffffffff);
 	msleep(ims ? 800 : 10);
 	for (i = 0; i < NVEC; i++)
 		ok &= !efd_take(efb[i]) && !efd_take(efa[i]);
-	tap_ok(ok, "isolation: no doorbell value reaches another instance's vectors");
+	tap_ok(ok, "isolation: no doorbell value past an instance's vectors reaches any vector");
+
+	/*
+	 * Bounded fuzz on instance A while B holds all but 3 of the parent's
+	 * slots (vectors 0 to 2), so that attaches also run out of slots
+	 */
+	ret = set_eventfds(a.dev, 0, NVEC, (int[]){ -1, -1, -1, -1 }) |
+	      set_eventfds(b.dev, 2, 1, &efb[2]);
+	n = fuzz(a.dev, uuids[0], 12, ims ? NR_SLOTS - 3 : NVEC, why, sizeof(why));
+	tap_check(!ret && n == FUZZ_OPS && !why[0],
+		  "fuzz: seeded SET_IRQS, reset and region operations match the model of the device",
+		  "%d operations: %s", n, why);
 	client_close(&b);
 
-	/* Bounded fuzz on an open instance */
-	n = fuzz(a.dev, 12, &errors);
-	tap_check(n == FUZZ_OPS && !errors && host_vectors(uuids[0]) == 0,
-		  "fuzz: seeded random SET_IRQS and region operations return errnos, nothing left",
-		  "%d operations, %d odd results", n, errors);
-
-	/* Removing an instance while its fd is open waits for the close */
+	/* Removing an instance while its fd is open asks the user, then waits */
+	req = eventfd(0, EFD_NONBLOCK);
+	ret = set_req(a.dev, req);
 	pid = fork();
 	if (!pid) {
 		/* The child's copies of the descriptors would keep it open */
 		client_close(&a);
 		_exit(mdev_remove(uuids[0]) ? 1 : 0);
 	}
-	msleep(1000);
+	ok = !ret && efd_wait(req, 5000) && efd_take(req) >= 1;
+	tap_ok(ok, "remove with the fd open: the user is asked to release the device (request eventfd)");
 	ret = waitpid(pid, &status, WNOHANG);
 	tap_check(ret == 0, "remove with the fd open waits for the user", "waitpid %d", ret);
 	client_close(&a);
@@ -668,15 +1089,27 @@ int main(void)
 		close(efb[i]);
 	}
 
-	/* Unbinding the parent removes its instances */
-	ok = !mdev_create("vec16", uuids[2]);
-	ok = ok && !write_str("/sys/bus/pci/drivers/ims-edu/unbind", edu);
-	tap_ok(ok && !mdev_exists(uuids[1]) && !mdev_exists(uuids[2]),
-	       "unbinding the parent removes its instances");
+	/* Unbinding the parent with an instance open asks its user, then removes all */
+	ok = !mdev_create("vec16", uuids[2]) && !open_type1(uuids[2], &a) && !set_req(a.dev, req);
+	pid = fork();
+	if (!pid) {
+		client_close(&a);
+		_exit(write_str("/sys/bus/pci/drivers/ims-edu/unbind", edu) ? 1 : 0);
+	}
+	ok = ok && efd_wait(req, 5000) && efd_take(req) >= 1 && waitpid(pid, &status, WNOHANG) == 0;
+	tap_ok(ok, "unbinding the parent with an instance open asks its user and waits");
+	client_close(&a);
+	ret = waitpid(pid, &status, 0);
+	tap_ok(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       !mdev_exists(uuids[1]) && !mdev_exists(uuids[2]),
+	       "unbinding the parent removes its instances once closed");
+	close(req);
 	ok = !write_str("/sys/bus/pci/drivers/ims-edu/bind", edu);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/mdev_supported_types", edu);
 	tap_ok(ok && access(path, F_OK) == 0, "rebinding the parent offers the types again");
 	ok = system("rmmod ims-edu-mdev") == 0 && system("rmmod ims-edu") == 0;
 	tap_ok(ok, "modules unload");
+
+	nosync();
 	return tap_done();
 }

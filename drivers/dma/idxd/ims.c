@@ -21,6 +21,8 @@
 #include "idxd.h"
 #include "registers.h"
 
+MODULE_IMPORT_NS("IMS");
+
 #define IDXD_IMS_MULT			256
 #define IDXD_IMS_SLOT_SIZE		16
 /* Offsets of the IMS portals in a work queue's four portal pages */

@@ -57,7 +57,7 @@ bool pci_create_ims_domain(struct pci_dev *pdev, const struct msi_domain_templat
 {
 	return !device_create_ims_domain(&pdev->dev, template, hwsize, data);
 }
-EXPORT_SYMBOL_GPL(pci_create_ims_domain);
+EXPORT_SYMBOL_NS_GPL(pci_create_ims_domain, "IMS");
 
 /**
  * pci_remove_ims_domain - Remove the IMS domain of a PCI device
@@ -72,7 +72,7 @@ void pci_remove_ims_domain(struct pci_dev *pdev)
 {
 	device_remove_ims_domain(&pdev->dev);
 }
-EXPORT_SYMBOL_GPL(pci_remove_ims_domain);
+EXPORT_SYMBOL_NS_GPL(pci_remove_ims_domain, "IMS");
 
 /**
  * pci_ims_alloc_irq - Allocate an IMS vector at any free slot
@@ -89,7 +89,7 @@ struct msi_map pci_ims_alloc_irq(struct pci_dev *pdev, union msi_instance_cookie
 {
 	return device_ims_alloc_irq(&pdev->dev, MSI_ANY_INDEX, icookie, affdesc);
 }
-EXPORT_SYMBOL_GPL(pci_ims_alloc_irq);
+EXPORT_SYMBOL_NS_GPL(pci_ims_alloc_irq, "IMS");
 
 /**
  * pci_ims_alloc_irq_at - Allocate an IMS vector at a given slot
@@ -108,7 +108,7 @@ struct msi_map pci_ims_alloc_irq_at(struct pci_dev *pdev, unsigned int index,
 {
 	return device_ims_alloc_irq(&pdev->dev, index, icookie, affdesc);
 }
-EXPORT_SYMBOL_GPL(pci_ims_alloc_irq_at);
+EXPORT_SYMBOL_NS_GPL(pci_ims_alloc_irq_at, "IMS");
 
 /**
  * pci_ims_free_irq - Free an IMS vector
@@ -125,15 +125,14 @@ EXPORT_SYMBOL_GPL(pci_ims_alloc_irq_at);
  */
 void pci_ims_free_irq(struct pci_dev *pdev, struct msi_map map)
 {
+	int ret;
+
 	if (WARN_ON_ONCE(map.index < 0 || map.virq <= 0))
 		return;
-	/* A stale map must not free the vector another owner got since */
-	if (WARN_ON_ONCE(msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN,
-					     map.index) != map.virq))
-		return;
-	WARN_ON_ONCE(device_ims_free_irq(&pdev->dev, map.index) == -EBUSY);
+	ret = __device_ims_free_irq(&pdev->dev, map.index, map.virq);
+	WARN_ON_ONCE(ret == -EBUSY || ret == -ESTALE);
 }
-EXPORT_SYMBOL_GPL(pci_ims_free_irq);
+EXPORT_SYMBOL_NS_GPL(pci_ims_free_irq, "IMS");
 
 /**
  * pci_ims_free_all_irqs - Free every IMS vector of a PCI device
@@ -145,4 +144,4 @@ void pci_ims_free_all_irqs(struct pci_dev *pdev)
 {
 	device_ims_free_all_irqs(&pdev->dev);
 }
-EXPORT_SYMBOL_GPL(pci_ims_free_all_irqs);
+EXPORT_SYMBOL_NS_GPL(pci_ims_free_all_irqs, "IMS");
