@@ -598,7 +598,8 @@ static void ims_recode_entry(struct ims_table *t, struct irq_data *d, struct msi
 			     const union msi_instance_cookie *cookie)
 {
 	const struct ims_slot_format *f = &t->info.format;
-	bool masked = irqd_irq_masked(d);
+	/* As stored: a sync table does not store the flow handler's masks */
+	bool masked = ims_ctrl_masked(f, ims_ctrl(t, desc));
 	u32 ctrl;
 
 	/* Masked while the PASID changes, unmasked again as it was */

@@ -1056,6 +1056,7 @@ static void ims_hardirq_mask(struct kunit *test, unsigned int virq, bool mask)
 static void ims_lib_sync_logical_mask(struct kunit *test)
 {
 	struct ims_publish_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	union msi_instance_cookie p7 = ims_pasid_cookie(7);
 	struct pci_dev *pdev = edu_ims_get(test);
 	void *mem = kunit_slots(test, NSLOTS * 16);
 	struct ims_table_info info = {
@@ -1087,6 +1088,12 @@ static void ims_lib_sync_logical_mask(struct kunit *test)
 	ims_hardirq_mask(test, map.virq, false);
 	KUNIT_EXPECT_FALSE(test, irqd_irq_masked(irq_get_irq_data(map.virq)));
 	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
+	/* A new cookie while masked transiently keeps the stored state */
+	ims_hardirq_mask(test, map.virq, true);
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(&pdev->dev, 2, &p7), 0);
+	ims_hardirq_mask(test, map.virq, false);
+	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & (BIT(0) | BIT(3) | GENMASK(31, 12)),
+			BIT(3) | (7 << 12));
 
 	/* A disabled interrupt is masked, and sync publishes it */
 	disable_irq(map.virq);
