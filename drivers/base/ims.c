@@ -168,16 +168,15 @@ static void ims_orphan_ack(struct irq_data *d)
 		parent->chip->irq_ack(parent);
 }
 
-/*
- * genirq reads the chip's bus lock callbacks without a lock: an owner in
- * disable_irq() or free_irq() while the chip is swapped must find them.
- */
-static void ims_orphan_bus_noop(struct irq_data *d) { }
-
 static struct irq_chip ims_orphan_chip = {
 	.name			= "IMS-orphan",
-	.irq_bus_lock		= ims_orphan_bus_noop,
-	.irq_bus_sync_unlock	= ims_orphan_bus_noop,
+	/*
+	 * genirq reads the bus lock callbacks without a lock: an owner in
+	 * disable_irq() or free_irq() while the chip is swapped must find
+	 * them.
+	 */
+	.irq_bus_lock		= ims_orphan_noop,
+	.irq_bus_sync_unlock	= ims_orphan_noop,
 	.irq_mask		= ims_orphan_noop,
 	.irq_unmask		= ims_orphan_noop,
 	.irq_ack		= ims_orphan_ack,

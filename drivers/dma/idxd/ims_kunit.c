@@ -269,6 +269,16 @@ static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
 	return idxd;
 }
 
+/* A work queue of the simulated device, with IMS set up */
+static struct idxd_wq *sim_ims_wq(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	return wq;
+}
+
 static u32 slot_word(struct sim *s, int slot, unsigned int off)
 {
 	return rd32(s, IMS_UNITS * IDXD_TABLE_MULT + slot * 16 + off);
@@ -339,14 +349,13 @@ static void idxd_ims_handle_commands(struct kunit *test)
 static void idxd_ims_slot_bytes(struct kunit *test)
 {
 	struct sim *s = test->priv;
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	const u32 pasid_ctrl = BIT(3) | (0x1234 << 12);
 	struct idxd_ims_vec *vec;
 	struct msi_msg msg;
 	int slot;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	vec = idxd_ims_vec_alloc(wq, 0x1234, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
 	slot = vec->map.index;
@@ -393,12 +402,11 @@ static void idxd_ims_slot_bytes(struct kunit *test)
 
 static void idxd_ims_pasid_range(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(idxd_ims_vec_alloc(wq, 0x100000, NULL, NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 	KUNIT_EXPECT_EQ(test, slot_word(s, 0, 12), 0);
@@ -420,13 +428,12 @@ static void idxd_ims_changed(struct idxd_ims_vec *vec, enum idxd_ims_event event
 /* INTCAUSE bit 31: every IMS vector with a handle gets a new one */
 static void idxd_ims_revocation(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct idxd_ims_vec *vec[3];
 	struct sim *s = test->priv;
 	int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	atomic_set(&handles_changed, 0);
 	s->handle_base = 0x100;
 	for (i = 0; i < 3; i++) {
@@ -461,14 +468,13 @@ static void idxd_ims_revocation(struct kunit *test)
 /* Teardown with vectors in use releases their handles and frees them */
 static void idxd_ims_teardown_in_use(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	unsigned int before, releases = 0, i;
 	struct idxd_ims_vec *vec;
 	int virq[3], slot0 = -1;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	for (i = 0; i < 3; i++) {
 		vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
@@ -506,14 +512,13 @@ static bool sim_sent(struct sim *s, unsigned int from, unsigned int cmd, u32 ope
  */
 static void idxd_ims_no_pasid(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 	int slot;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	wq->state = IDXD_WQ_ENABLED;
 	s->handle_base = 0x100;
 	vec = idxd_ims_vec_alloc(wq, IOMMU_PASID_INVALID, NULL, NULL);
@@ -536,13 +541,12 @@ static void idxd_ims_no_pasid(struct kunit *test)
  */
 static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	s->idxd->request_int_handles = false;
 	vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
@@ -557,13 +561,12 @@ static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
 /* A refused release is reported, and the vector has no handle after it */
 static void idxd_ims_release_failure(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	vec = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
 	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
@@ -618,14 +621,13 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 /* The table is full after 512 vectors */
 static void idxd_ims_table_full(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct idxd_ims_vec **vec = kunit_kcalloc(test, 512, sizeof(*vec), GFP_KERNEL);
 	struct sim *s = test->priv;
 	int i, n = 0;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
 	KUNIT_ASSERT_NOT_NULL(test, vec);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	for (i = 0; i < 512; i++) {
 		vec[i] = idxd_ims_vec_alloc(wq, 1, NULL, NULL);
 		n += !IS_ERR(vec[i]);
