@@ -177,8 +177,16 @@ def guest_program(rel):
     return rel[len("guest/"):].split(":", 1)[0]
 
 
+# KUnit suites in modules that an in-guest test loads: they run only when
+# that test does.
+SUITE_LOADED_BY = {"idxd_ims_e2e": "dsa_ims"}
+
+
 def selected(rel, sel):
     if rel.startswith("kunit/"):
+        prog = SUITE_LOADED_BY.get(rel.split("/", 2)[1])
+        if prog and sel.tests and prog not in sel.tests:
+            return False
         return kunit_selected(sel.kunit_filter, rel)
     if rel.startswith("guest/"):
         return not sel.tests or guest_program(rel) in sel.tests

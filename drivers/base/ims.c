@@ -26,7 +26,7 @@
  * device_remove_ims_domain() or when the driver is unbound.
  */
 struct ims_devres {
-	void		(*teardown)(void *data);
+	void		(*release)(void *data, bool orphaned);
 	void		*data;
 	struct dentry	*debugfs;
 };
@@ -228,31 +228,58 @@ static void ims_free_all(struct device *dev)
 		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
 }
 
-/*
- * Whether the handler of @virq is code of a module being unloaded, or of
- * @drv_mod (the module of the driver being unbound); then its dev_id is
- * returned in @dev_id.
- */
-static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, void **dev_id)
+/* Whether @action's code is in a module being unloaded, or in @drv_mod */
+static bool ims_action_unloading(const struct irqaction *action, struct module *drv_mod)
 {
-	struct irq_desc *irqd = irq_to_desc(virq);
-	struct irqaction *action;
 	struct module *mod;
 
-	if (!irqd)
-		return false;
-	guard(raw_spinlock_irqsave)(&irqd->lock);
-	action = irqd->action;
-	if (!action)
-		return false;
 	guard(rcu)();
 	mod = __module_address((unsigned long)action->handler);
 	if (!mod && action->thread_fn)
 		mod = __module_address((unsigned long)action->thread_fn);
-	if (!mod || (module_is_live(mod) && mod != drv_mod))
+	return mod && (!module_is_live(mod) || mod == drv_mod);
+}
+
+/*
+ * The first handler of @virq (shared ones included) whose code is in a
+ * module being unloaded or in @drv_mod, with its dev_id in @dev_id; NULL
+ * if there is none. Called under the descriptor lock, so that @virq is
+ * still the vector's interrupt.
+ */
+static const struct irqaction *ims_unloading_action(unsigned int virq, struct module *drv_mod,
+						    void **dev_id)
+{
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *action;
+
+	if (!irqd)
+		return NULL;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	for (action = irqd->action; action; action = action->next) {
+		if (ims_action_unloading(action, drv_mod)) {
+			*dev_id = action->dev_id;
+			return action;
+		}
+	}
+	return NULL;
+}
+
+/* Whether @action is still a handler of the vector at @index, @virq */
+static bool ims_action_present(struct device *dev, unsigned int index, unsigned int virq,
+			       const struct irqaction *action)
+{
+	struct msi_desc *desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *a;
+
+	if (!desc || desc->irq != virq || !irqd)
 		return false;
-	*dev_id = action->dev_id;
-	return true;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	for (a = irqd->action; a; a = a->next) {
+		if (a == action)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -260,17 +287,23 @@ static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, voi
  * did not free), or in any module being unloaded, cannot be left behind
  * with a leaked domain: no owner is left to free it, and once the module
  * is gone the next interrupt or a read of /proc/interrupts would run or
- * read unloaded code. Free such handlers first, with a warning, outside
- * the descriptor lock (free_irq() may call sync). Handlers of other,
- * live modules and of built-in code belong to owners which free them
- * later; those are left to ims_remove_domain().
+ * read unloaded code. Free such handlers first, every one of every vector,
+ * with a warning, outside the descriptor lock (free_irq() may call sync).
+ * A handler that free_irq() with its dev_id did not remove (another
+ * handler of the vector has the same dev_id) is left to the leak, and the
+ * walk goes on with the next vector. Handlers of other, live modules and
+ * of built-in code belong to owners which free them later; those are left
+ * to ims_remove_domain(). This is best effort: the core cannot tell which
+ * driver a handler in built-in code belongs to.
  */
 static void ims_free_unloading_handlers(struct device *dev)
 {
 	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
+	unsigned int from = 0;
 
 	for (;;) {
-		unsigned int virq = 0;
+		const struct irqaction *action = NULL;
+		unsigned int virq = 0, index = 0;
 		struct msi_desc *desc;
 		void *dev_id = NULL;
 
@@ -278,8 +311,12 @@ static void ims_free_unloading_handlers(struct device *dev)
 			if (!msi_get_device_domain(dev, IMS_DOMID))
 				return;
 			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (ims_handler_unloading(desc->irq, drv_mod, &dev_id)) {
+				if (desc->msi_index < from)
+					continue;
+				action = ims_unloading_action(desc->irq, drv_mod, &dev_id);
+				if (action) {
 					virq = desc->irq;
+					index = desc->msi_index;
 					break;
 				}
 			}
@@ -289,9 +326,10 @@ static void ims_free_unloading_handlers(struct device *dev)
 		dev_WARN(dev, "IMS: irq %u still has a handler of its unbound driver or an unloading module, freeing it\n",
 			 virq);
 		free_irq(virq, dev_id);
-		/* Not the owner's dev_id after all: leave it to the leak */
-		if (ims_handler_unloading(virq, drv_mod, &dev_id))
-			return;
+		/* The next round looks at this vector again, unless that failed */
+		scoped_guard(msi_descs_lock, dev) {
+			from = ims_action_present(dev, index, virq, action) ? index + 1 : index;
+		}
 	}
 }
 
@@ -349,9 +387,12 @@ static void ims_devres_release(struct device *dev, void *res)
 	/* Device managed vectors went with the domain: forget them */
 	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
 		;
-	/* A leaked domain still refers to the state the hook would free */
-	if (removed && dr->teardown)
-		dr->teardown(dr->data);
+	/*
+	 * A leaked domain still refers to the state: the hook only learns
+	 * that nothing may call into the driver any more.
+	 */
+	if (dr->release)
+		dr->release(dr->data, !removed);
 }
 
 static int ims_slots_show(struct seq_file *m, void *unused)
@@ -391,12 +432,15 @@ static int ims_slots_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(ims_slots);
 
 /**
- * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
+ * __device_create_ims_domain - Create the IMS domain of a device, with a release hook
  * @dev:	The device
  * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
  * @hwsize:	Number of slots, 0 for unbounded software indices
  * @data:	Stored as the domain's data and as the irq chip data
- * @teardown:	Optional: called with @data after the domain is gone
+ * @release:	Optional: called with @data and false once the domain is gone;
+ *		with true if the domain was leaked instead, because vectors
+ *		still had handlers (@data must then stay, but no driver code
+ *		may run any more)
  *
  * The variant of device_create_ims_domain() for the IMS table library,
  * which attaches state to the domain that must be released with it,
@@ -409,7 +453,7 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
 int __device_create_ims_domain(struct device *dev,
 			       const struct msi_domain_template *template,
 			       unsigned int hwsize, void *data,
-			       void (*teardown)(void *data))
+			       void (*release)(void *data, bool orphaned))
 {
 	struct msi_domain_template tmpl;
 	struct ims_devres *dr;
@@ -451,7 +495,7 @@ int __device_create_ims_domain(struct device *dev,
 		return -ENOMEM;
 	}
 
-	dr->teardown = teardown;
+	dr->release = release;
 	dr->data = data;
 	if (ims_debugfs_root)
 		dr->debugfs = debugfs_create_file(dev_name(dev), 0444, ims_debugfs_root,

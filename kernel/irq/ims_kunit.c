@@ -1649,6 +1649,54 @@ static void ims_alloc_remove_live(struct kunit *test)
 }
 
 /*
+ * A sync already on its way when the domain is leaked: an owner's
+ * free_irq() or disable_irq() that read the library's chip just before the
+ * swap calls the library's bus unlock after it. No sync may reach the
+ * driver then; the call is made here directly, as that owner would.
+ */
+static void ims_alloc_remove_live_sync(struct kunit *test)
+{
+	atomic_t *syncs = kunit_kzalloc(test, sizeof(*syncs), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_count_sync,
+	};
+	struct irq_chip *lib_chip;
+	struct irq_data *d;
+	struct msi_map map;
+	struct device *dev;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, syncs);
+	info.priv = syncs;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	d = irq_get_irq_data(map.virq);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	lib_chip = d->chip;
+	KUNIT_ASSERT_NOT_NULL(test, lib_chip->irq_bus_sync_unlock);
+	/* While the domain lives, the library's bus unlock reports the slot */
+	n = atomic_read(syncs);
+	lib_chip->irq_bus_sync_unlock(d);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
+
+	kunit_warning_suppress(test) {
+		device_remove_ims_domain(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_STREQ(test, d->chip->name, "IMS-orphan");
+	n = atomic_read(syncs);
+	lib_chip->irq_bus_sync_unlock(d);
+	disable_irq(map.virq);
+	enable_irq(map.virq);
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n);
+}
+
+/*
  * Freeing all vectors leaves one with a handler allocated, with a warning,
  * and frees the rest; the owner frees it later.
  */
@@ -1886,6 +1934,7 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_create_twice),
 	KUNIT_CASE(ims_alloc_create_concurrently),
 	KUNIT_CASE(ims_alloc_remove_live),
+	KUNIT_CASE(ims_alloc_remove_live_sync),
 	KUNIT_CASE(ims_alloc_devres_and_msi),
 	{}
 };

@@ -618,6 +618,43 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 	WRITE_ONCE(s->stall, false);
 }
 
+/*
+ * The IMS core at unbind: handlers that the unbound driver's module still
+ * holds (its remove() forgot them) are freed, every one, shared handlers
+ * included, with a warning each, and the domain is removed, not leaked.
+ * The case lives here because such a handler must be in a module, and this
+ * suite is built into one (the stand-in driver's owner).
+ */
+static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
+{
+	static int owners[3];
+	struct sim *s = test->priv;
+	struct msi_map a, b;
+	struct device *dev;
+
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_GE(test, b.index, 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
+					  &owners[0]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
+					  &owners[1]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(b.virq, sim_handler, 0, "idxd-ims-kunit",
+					  &owners[2]), 0);
+
+	kunit_warning_suppress(test) {
+		device_release_driver(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 3);
+	}
+	/* Both vectors are freed with the domain */
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(a.virq));
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(b.virq));
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+}
+
 /* The table is full after 512 vectors */
 static void idxd_ims_table_full(struct kunit *test)
 {
@@ -654,6 +691,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_release_failure),
 	KUNIT_CASE(idxd_ims_release_dead_device),
 	KUNIT_CASE(idxd_ims_table_full),
+	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
 	{}
 };
 
