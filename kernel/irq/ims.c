@@ -255,7 +255,12 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	/* Keep get_cached_msi_msg() right, as the PCI/MSI code does */
 	desc->msg = *msg;
 	if (t->info.storage == IMS_STORAGE_CUSTOM) {
-		unmasked = !irqd_irq_masked(d);
+		/*
+		 * Custom entries are not cached: genirq's mask state, less
+		 * the transient masks a sync table does not store.
+		 */
+		unmasked = !irqd_irq_masked(d) ||
+			   (t->info.sync && !irqd_irq_disabled(d));
 		if (unmasked)
 			t->info.ops->set_mask(&t->info, slot, c, true);
 		t->info.ops->write_msg(&t->info, slot, c, msg);

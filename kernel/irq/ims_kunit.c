@@ -1119,6 +1119,52 @@ static void ims_lib_sync_logical_mask(struct kunit *test)
 	free_irq(map.virq, test);
 }
 
+/*
+ * A custom table with sync, masked transiently in hard interrupt context:
+ * the device still has the entry unmasked (ims_lib_sync_logical_mask), so
+ * a message write then must still be fenced by a mask, as genirq calls it
+ * (under the descriptor lock).
+ */
+static void ims_lib_custom_write_transient_mask(struct kunit *test)
+{
+	struct custom_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_CUSTOM, .nr_slots = 4, .ops = &custom_slot_ops,
+		.sync = custom_sync,
+	};
+	struct irq_desc *desc;
+	struct irq_data *d;
+	struct msi_map map;
+	struct msi_msg msg;
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	info.priv = log;
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+
+	ims_hardirq_mask(test, map.virq, true);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	desc = irq_to_desc(map.virq);
+	d = irq_desc_get_irq_data(desc);
+	get_cached_msi_msg(map.virq, &msg);
+	log->writes = 0;
+	log->writes_unmasked = 0;
+	raw_spin_lock_irq(&desc->lock);
+	d->chip->irq_write_msi_msg(d, &msg);
+	raw_spin_unlock_irq(&desc->lock);
+	KUNIT_EXPECT_EQ(test, log->writes, 1);
+	KUNIT_EXPECT_EQ(test, log->writes_unmasked, 0);
+	/* ... and leave it unmasked, as the device had it */
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	ims_hardirq_mask(test, map.virq, false);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	free_irq(map.virq, test);
+}
+
 static DEFINE_MUTEX(ims_kunit_driver_lock);
 
 /* A sync which takes a lock of the driver's, as a firmware mailbox would */
@@ -1402,6 +1448,7 @@ static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_check_cookie_any_index),
 	KUNIT_CASE(ims_lib_restore_after_reset),
 	KUNIT_CASE(ims_lib_sync_logical_mask),
+	KUNIT_CASE(ims_lib_custom_write_transient_mask),
 	KUNIT_CASE(ims_lib_sync_lock_order),
 	KUNIT_CASE(ims_lib_big_endian_bytes),
 	KUNIT_CASE(ims_lib_custom_sync_sleeps),
