@@ -154,7 +154,8 @@ static void ims_set_desc(msi_alloc_info_t *arg, struct msi_desc *desc)
  * unmapped, its driver unloaded. Mask, unmask and message writes do
  * nothing; acknowledge, retrigger and affinity go to the parent, which
  * outlives the device (under remapping, affinity changes never write the
- * stored message).
+ * stored message). IMS vectors use handle_edge_irq() (x86 sets it for
+ * every MSI domain), so the chip needs no irq_eoi().
  */
 static void ims_orphan_noop(struct irq_data *d) { }
 
@@ -193,19 +194,21 @@ static struct irq_chip ims_orphan_chip = {
  * descriptor its owner still uses; freeing the handler for the owner would
  * race with the owner's own free_irq(). Both are left to the owner.
  */
-static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *domain)
+static unsigned int ims_free_idle_locked(struct device *dev)
 {
-	struct msi_domain_info *info = domain->host_data;
-	unsigned int index, busy = 0;
+	unsigned int index, end = 0, busy = 0;
 	struct msi_desc *desc;
 
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
 		busy += irq_has_action(desc->irq);
+		end = desc->msi_index + 1;
+	}
 	if (!busy) {
 		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
 		return 0;
 	}
-	for (index = 0; index < info->hwsize; index++) {
+	/* Up to the last vector, not the table's (or 65536 software) slots */
+	for (index = 0; index < end; index++) {
 		desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
 		if (desc && desc->irq && !irq_has_action(desc->irq))
 			msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
@@ -216,14 +219,12 @@ static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *
 /* Free every vector of the IMS domain, if there is one, that has no handler */
 static void ims_free_all(struct device *dev)
 {
-	struct irq_domain *domain;
 	unsigned int busy;
 
 	guard(msi_descs_lock)(dev);
-	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (!domain)
+	if (!msi_get_device_domain(dev, IMS_DOMID))
 		return;
-	busy = ims_free_idle_locked(dev, domain);
+	busy = ims_free_idle_locked(dev);
 	if (busy)
 		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
 }
@@ -341,23 +342,32 @@ static void ims_free_unloading_handlers(struct device *dev)
  */
 static bool ims_remove_domain(struct device *dev)
 {
-	struct irq_domain *domain;
 	struct msi_desc *desc;
 	unsigned int busy;
 
 	guard(msi_descs_lock)(dev);
-	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (!domain)
+	if (!msi_get_device_domain(dev, IMS_DOMID))
 		return true;
-	busy = ims_free_idle_locked(dev, domain);
+	busy = ims_free_idle_locked(dev);
+	if (!busy) {
+		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
+		return true;
+	}
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		irq_set_chip(desc->irq, &ims_orphan_chip);
+	/*
+	 * An owner may have freed its handler since the count. Once the
+	 * domain is leaked nobody would free such a vector: free it now (its
+	 * chip no longer touches the device) and remove the domain if none is
+	 * left. A handler freed after this point leaves its vector leaked.
+	 */
+	busy = ims_free_idle_locked(dev);
 	if (!busy) {
 		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
 		return true;
 	}
 	dev_WARN(dev, "IMS: %u vectors still have a handler at domain removal, leaking them and the domain\n",
 		 busy);
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
-		irq_set_chip(desc->irq, &ims_orphan_chip);
 	msi_orphan_device_irq_domain_locked(dev, IMS_DOMID);
 	return false;
 }
@@ -554,9 +564,12 @@ EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
  * is safe. @dev can get a new IMS domain. A handler whose code belongs to
  * the module of the driver being unbound, or to a module being unloaded,
  * has no owner left to free it and is freed, with a warning, before the
- * others are leaked.
+ * others are leaked. An owner that may outlive the domain frees its
+ * vector by its map (pci_ims_free_irq()), which refuses a slot that a new
+ * domain has given to another interrupt meanwhile.
  *
- * Context: Process context, may sleep.
+ * Context: Process context, may sleep. Removal may free handlers and so
+ * call the table's sync: the caller holds no lock that sync takes.
  */
 void device_remove_ims_domain(struct device *dev)
 {
