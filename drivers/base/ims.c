@@ -117,7 +117,6 @@ int device_ims_supported(struct device *dev)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_supported, "IMS");
 
 static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
 {
@@ -547,7 +546,6 @@ int device_create_ims_domain(struct device *dev,
 {
 	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
 }
-EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
 
 /**
  * device_remove_ims_domain - Remove the IMS domain of a device
@@ -643,7 +641,6 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 	devres_add(dev, vr);
 	return map;
 }
-EXPORT_SYMBOL_NS_GPL(devm_device_ims_alloc_irq, "IMS");
 
 /*
  * Free the vector at @index; with @virq, only if it is still that
@@ -710,7 +707,6 @@ void device_ims_free_all_irqs(struct device *dev)
 	if (dev->msi.data)
 		ims_free_all(dev);
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_free_all_irqs, "IMS");
 
 /*
  * Rewrite one vector's entry from the kernel's state, as genirq would, but
@@ -780,7 +776,6 @@ void device_ims_restore(struct device *dev)
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
 		ims_restore_vector(domain, desc);
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_restore, "IMS");
 
 static int __init ims_debugfs_init(void)
 {

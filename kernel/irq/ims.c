@@ -694,7 +694,6 @@ int ims_sync_all(struct device *dev)
 		ims_sync_slots(t);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ims_sync_all, "IMS");
 
 /**
  * ims_set_cookie - Change the cookie of an allocated IMS entry
@@ -754,7 +753,6 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ims_set_cookie, "IMS");
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Let the KUnit tests record every slot word the library writes */

@@ -57,7 +57,6 @@ bool pci_create_ims_domain(struct pci_dev *pdev, const struct msi_domain_templat
 {
 	return !device_create_ims_domain(&pdev->dev, template, hwsize, data);
 }
-EXPORT_SYMBOL_NS_GPL(pci_create_ims_domain, "IMS");
 
 /**
  * pci_remove_ims_domain - Remove the IMS domain of a PCI device
@@ -144,4 +143,3 @@ void pci_ims_free_all_irqs(struct pci_dev *pdev)
 {
 	device_ims_free_all_irqs(&pdev->dev);
 }
-EXPORT_SYMBOL_NS_GPL(pci_ims_free_all_irqs, "IMS");
