@@ -48,6 +48,7 @@
 #include <linux/xarray.h>
 #include <kunit/visibility.h>
 
+#include "internals.h"
 #include "ims_internal.h"
 
 #define IMS_NAME_MAX	24

@@ -3,7 +3,7 @@
  * PCI/IMS: the interface of 6.2-6.9 (pci_create_ims_domain(),
  * pci_ims_alloc_irq(), pci_ims_free_irq()) plus allocation at an index,
  * freeing all vectors and removing the domain, on top of the bus neutral
- * IMS device interface (drivers/base/ims.c).
+ * IMS device interface (kernel/irq/ims_domain.c).
  */
 #include <linux/irq_ims.h>
 #include <linux/msi.h>

@@ -19,6 +19,8 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 
+#include "internals.h"
+
 #define IMS_DOMID	MSI_SECONDARY_DOMAIN
 
 /*
