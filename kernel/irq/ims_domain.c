@@ -189,9 +189,27 @@ static struct irq_chip ims_orphan_chip = {
 };
 
 /*
- * Free every vector of the IMS domain whose handler is free. Returns the
- * number of vectors left allocated because their handler is still
- * requested. Freeing a vector under a handler would free the interrupt
+ * Whether an owner still holds the vector @virq: a handler is requested,
+ * or a request_irq() or free_irq() is in progress. free_irq() unlinks the
+ * handler first and goes on calling the chip (the table's sync included)
+ * until it drops the request mutex. It unlinks under the descriptor lock,
+ * so once the handler is seen gone here, under that lock, its request
+ * mutex is seen held if that free_irq() has not finished.
+ */
+static bool ims_vector_busy(unsigned int virq)
+{
+	struct irq_desc *desc = irq_to_desc(virq);
+
+	if (!desc)
+		return false;
+	guard(raw_spinlock_irqsave)(&desc->lock);
+	return desc->action || mutex_is_locked(&desc->request_mutex);
+}
+
+/*
+ * Free every vector of the IMS domain that no owner holds
+ * (ims_vector_busy()). Returns the number of vectors left allocated
+ * because an owner still holds them. Freeing a vector under a handler would free the interrupt
  * descriptor its owner still uses; freeing the handler for the owner would
  * race with the owner's own free_irq(). Both are left to the owner.
  */
@@ -201,7 +219,7 @@ static unsigned int ims_free_idle_locked(struct device *dev)
 	struct msi_desc *desc;
 
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-		busy += irq_has_action(desc->irq);
+		busy += ims_vector_busy(desc->irq);
 		end = desc->msi_index + 1;
 	}
 	if (!busy) {
@@ -211,7 +229,7 @@ static unsigned int ims_free_idle_locked(struct device *dev)
 	/* Up to the last vector, not the table's (or 65536 software) slots */
 	for (index = 0; index < end; index++) {
 		desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
-		if (desc && desc->irq && !irq_has_action(desc->irq))
+		if (desc && desc->irq && !ims_vector_busy(desc->irq))
 			msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
 	}
 	return busy;
@@ -358,9 +376,12 @@ static bool ims_remove_domain(struct device *dev)
 		irq_set_chip(desc->irq, &ims_orphan_chip);
 	/*
 	 * An owner may have freed its handler since the count. Once the
-	 * domain is leaked nobody would free such a vector: free it now (its
-	 * chip no longer touches the device) and remove the domain if none is
-	 * left. A handler freed after this point leaves its vector leaked.
+	 * domain is leaked nobody would free such a vector: free it now and
+	 * remove the domain if none is left. Its chip no longer touches the
+	 * device, but the domain's free callbacks (the library's slot release)
+	 * still run: this is still the removal of the domain, before the
+	 * driver's state goes. A handler freed after this point leaves its
+	 * vector leaked.
 	 */
 	busy = ims_free_idle_locked(dev);
 	if (!busy) {

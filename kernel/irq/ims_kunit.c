@@ -1743,6 +1743,100 @@ static void ims_alloc_remove_live_sync(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n);
 }
 
+/* A sync that blocks once, for up to 200 ms, and counts late calls */
+struct ims_block_sync {
+	struct completion	entered;
+	struct completion	go;
+	atomic_t		block;
+	atomic_t		after_removal;
+	bool			removed;
+};
+
+static void ims_blocking_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	struct ims_block_sync *b = info->priv;
+
+	if (READ_ONCE(b->removed))
+		atomic_inc(&b->after_removal);
+	if (atomic_xchg(&b->block, 0)) {
+		complete(&b->entered);
+		wait_for_completion_timeout(&b->go, msecs_to_jiffies(200));
+	}
+}
+
+struct ims_free_op {
+	unsigned int		virq;
+	void			*dev_id;
+	struct completion	done;
+};
+
+static int ims_free_thread(void *data)
+{
+	struct ims_free_op *op = data;
+
+	free_irq(op->virq, op->dev_id);
+	complete(&op->done);
+	return 0;
+}
+
+/*
+ * The domain is removed while the owner's free_irq() is under way: the
+ * handler is already unlinked, but free_irq() is in the table's sync and
+ * goes on using the vector until it drops the request mutex. The vector is
+ * still the owner's: it is orphaned, not freed under free_irq(), removal
+ * waits for the sync in progress, and no sync runs after removal returns.
+ */
+static void ims_alloc_remove_during_free(struct kunit *test)
+{
+	struct ims_block_sync *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct ims_free_op *op = kunit_kzalloc(test, sizeof(*op), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_blocking_sync,
+	};
+	struct task_struct *t;
+	struct irq_data *d;
+	struct msi_map map;
+	struct device *dev;
+	bool entered;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, op);
+	init_completion(&b->entered);
+	init_completion(&b->go);
+	init_completion(&op->done);
+	info.priv = b;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+
+	atomic_set(&b->block, 1);
+	op->virq = map.virq;
+	op->dev_id = test;
+	t = kthread_run(ims_free_thread, op, "ims-kunit-free");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	entered = wait_for_completion_timeout(&b->entered, 5 * HZ);
+	KUNIT_EXPECT_TRUE(test, entered);
+	if (entered) {
+		KUNIT_EXPECT_FALSE(test, irq_has_action(map.virq));
+		kunit_warning_suppress(test) {
+			device_remove_ims_domain(dev);
+			KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+		}
+		WRITE_ONCE(b->removed, true);
+		/* Not freed: still the owner's interrupt, with the orphan chip */
+		d = irq_get_irq_data(map.virq);
+		KUNIT_EXPECT_NOT_NULL(test, d);
+		if (d)
+			KUNIT_EXPECT_STREQ(test, d->chip->name, "IMS-orphan");
+	}
+	complete(&b->go);
+	wait_for_completion(&op->done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->after_removal), 0);
+}
+
 /*
  * Freeing all vectors leaves one with a handler allocated, with a warning,
  * and frees the rest; the owner frees it later.
@@ -1982,6 +2076,7 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_create_concurrently),
 	KUNIT_CASE(ims_alloc_remove_live),
 	KUNIT_CASE(ims_alloc_remove_live_sync),
+	KUNIT_CASE(ims_alloc_remove_during_free),
 	KUNIT_CASE(ims_alloc_devres_and_msi),
 	{}
 };
