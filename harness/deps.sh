@@ -12,11 +12,14 @@ KSRC_PKG=linux-source-7.3
 KSRC_VER=7.3.4-1~bpo13+1
 KSRC_SUITE=trixie-backports
 
+# accel-config, accel-config-test (Debian 12's 3.5.3): clients of idxd that
+# harness/mkinitramfs.sh copies into the guest (tests/guest/accel_config.c).
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       patch kmod python3 python3-yaml python3-ply python3-git perl ccache
       busybox-static libc6-dev git python3-sphinx
       gcc-aarch64-linux-gnu clang-19 gnuplot-nox
-      debian-archive-keyring ca-certificates)
+      debian-archive-keyring ca-certificates
+      accel-config accel-config-test libaccel-config1)
 
 # shellcheck source=harness/pkgs.sh
 . "$(dirname "$0")/pkgs.sh"

@@ -4,7 +4,7 @@
  * library and the allocation interface.
  *
  * The tests run on the real parents of the booted machine, passed as
- * ims_kunit.variant= (vtd, vtd-caching, amdvi, none). Where a test needs
+ * ims_kunit.variant= (vtd, dsa, vtd-caching, amdvi, none). Where a test needs
  * an IMS domain it uses a QEMU edu device (1234:11e8) which no driver has
  * bound, with table storage in kernel memory; those tests need the vtd
  * machine and are skipped elsewhere, where the policy tests check that the
@@ -31,7 +31,7 @@
 
 static char *variant = "";
 module_param(variant, charp, 0444);
-MODULE_PARM_DESC(variant, "machine variant: vtd, vtd-caching, amdvi or none");
+MODULE_PARM_DESC(variant, "machine variant: vtd, dsa, vtd-caching, amdvi or none");
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
@@ -66,7 +66,8 @@ static const struct ims_slot_format qctx_format = {
 
 static bool accepting_parent(void)
 {
-	return !strcmp(variant, "vtd");
+	/* dsa: the vtd machine with two DSA functions */
+	return !strcmp(variant, "vtd") || !strcmp(variant, "dsa");
 }
 
 struct ims_trace {

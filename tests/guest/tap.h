@@ -207,4 +207,46 @@ static inline int find_pci_devices(unsigned int vendor, unsigned int device,
 	return n;
 }
 
+/*
+ * The machine variants split the device tests: the edu programs (ims_edu,
+ * ims_bench, ims_isolation, vfio_edu) run on vtd and the other IOMMU
+ * machines, the DSA programs on dsa (vtd with two DSA functions). Each
+ * program calls one of these first; on a machine where it does not run it
+ * prints its whole TAP (one result) and returns 1.
+ */
+
+/* An edu program on the dsa machine: one declared skip (vtd runs it) */
+static inline int tap_edu_elsewhere(const char *variant, const char *what)
+{
+	if (!variant || strcmp(variant, "dsa"))
+		return 0;
+	tap_plan(1);
+	tap_skip("runs on the vtd machine", "%s (variant 'dsa')", what);
+	return 1;
+}
+
+/*
+ * A DSA program off the dsa machine: one declared skip, but on vtd, where
+ * nothing may skip, a check that the machine has no DSA function (the DSA
+ * tests run on dsa).
+ */
+static inline int tap_dsa_elsewhere(const char *variant, const char *what)
+{
+	char names[4][32];
+	int n;
+
+	if (variant && !strcmp(variant, "dsa"))
+		return 0;
+	tap_plan(1);
+	if (variant && !strcmp(variant, "vtd")) {
+		n = find_pci_devices(0x8086, 0x0b25, names, 4);
+		tap_check(n == 0, "no DSA on vtd: the DSA checks run on the dsa machine",
+			  "%d DSA functions (8086:0b25)", n);
+	} else {
+		tap_skip("no DSA on this machine", "%s (variant '%s')", what,
+			 variant ? variant : "(unset)");
+	}
+	return 1;
+}
+
 #endif

@@ -137,7 +137,7 @@ static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 /* The machine variant the harness declares (idxd.ims_kunit_variant=) */
 static char *ims_kunit_variant = "";
 module_param(ims_kunit_variant, charp, 0444);
-MODULE_PARM_DESC(ims_kunit_variant, "machine variant of the IMS tests: vtd, vtd-caching, amdvi or none");
+MODULE_PARM_DESC(ims_kunit_variant, "machine variant of the IMS tests: vtd, dsa, vtd-caching, amdvi or none");
 
 static const struct pci_device_id ims_kunit_ids[] = {
 	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
@@ -257,7 +257,8 @@ static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
 	 * Whether IMS is expected comes from the machine the harness declares,
 	 * not from what setup found: an IMS regression on vtd must fail.
 	 */
-	if (strcmp(ims_kunit_variant, "vtd")) {
+	/* dsa: the vtd machine with two DSA functions */
+	if (strcmp(ims_kunit_variant, "vtd") && strcmp(ims_kunit_variant, "dsa")) {
 		/* An assertion: a skip would overwrite an expectation's failure */
 		KUNIT_ASSERT_FALSE_MSG(test, idxd->ims_enabled,
 				       "IMS enabled below a parent that must refuse it");
