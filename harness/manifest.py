@@ -192,7 +192,8 @@ def guest_program(rel):
 
 # KUnit suites in modules that an in-guest test loads: they run only when
 # that test does.
-SUITE_LOADED_BY = {"idxd_ims_e2e": "dsa_ims"}
+SUITE_LOADED_BY = {"idxd_ims_e2e": "dsa_ims", "idxd_ims_e2e_no_handle_cmds": "dsa_ims",
+                   "idxd_ims_e2e_halt": "dsa_ims"}
 
 
 def selected(rel, sel):
