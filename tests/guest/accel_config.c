@@ -79,22 +79,6 @@ static const char *tail(void)
 	return p ? p + 1 : out;
 }
 
-/* The value of a sysfs file, trailing newline removed ("" if unreadable) */
-static const char *sys(const char *path)
-{
-	static char buf[8][256];
-	static int k;
-	char *b = buf[k++ % 8];
-	int n = read_file(path, b, sizeof(buf[0]));
-
-	if (n < 0)
-		n = 0;
-	b[n] = 0;
-	while (n && b[n - 1] == '\n')
-		b[--n] = 0;
-	return b;
-}
-
 /* The last @n lines of out as diagnostics */
 static void diag_out(int n)
 {

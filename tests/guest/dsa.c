@@ -75,44 +75,6 @@ static int find_dsa(void)
 	return n;
 }
 
-/* The value of a sysfs file, trailing newline removed ("" if unreadable) */
-static const char *sys(const char *fmt, ...)
-{
-	static char buf[4][512];
-	static int k;
-	char path[512];
-	va_list ap;
-	char *b = buf[k++ % 4];
-	int n;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	n = read_file(path, b, sizeof(buf[0]));
-	if (n < 0)
-		n = 0;
-	b[n] = 0;
-	while (n && b[n - 1] == '\n')
-		b[--n] = 0;
-	return b;
-}
-
-/* Write @val to a sysfs file: 0 or -errno */
-static int sys_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		rc = -errno;
-	close(fd);
-	if (rc)
-		tap_diag("write '%s' to %s: %s", val, path, strerror(-rc));
-	return rc;
-}
-
 static long irq_count(const char *name)
 {
 	static char buf[1 << 16];

@@ -31,31 +31,6 @@
 
 static char klog[4 << 20];
 
-/* The value of a sysfs file, trailing newline removed ("" if unreadable) */
-static const char *sys(const char *path)
-{
-	static char buf[4][256];
-	static int k;
-	char *b = buf[k++ % 4];
-	int n = read_file(path, b, sizeof(buf[0]));
-
-	if (n < 0)
-		n = 0;
-	b[n] = 0;
-	while (n && b[n - 1] == '\n')
-		b[--n] = 0;
-	return b;
-}
-
-static int sys_write(const char *path, const char *val)
-{
-	int rc = write_str(path, val);
-
-	if (rc)
-		tap_diag("write '%s' to %s failed: %d", val, path, rc);
-	return rc;
-}
-
 /* Write @val to /sys/bus/dsa/devices/@obj/@attr: 0 or an error */
 static int set(const char *obj, const char *attr, const char *val)
 {
@@ -75,7 +50,7 @@ static void kernel_wq(int id)
 	snprintf(engine, sizeof(engine), "engine%d.0", id);
 	snprintf(wq, sizeof(wq), "wq%d.0", id);
 	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", dev);
-	if (!strcmp(sys(path), "enabled"))
+	if (!strcmp(sys("%s", path), "enabled"))
 		sys_write("/sys/bus/dsa/drivers/idxd/unbind", dev);
 	ok = !set(engine, "group_id", "0") && !set(wq, "group_id", "0") &&
 	     !set(wq, "mode", "dedicated") && !set(wq, "size", "16") &&
@@ -84,10 +59,10 @@ static void kernel_wq(int id)
 	sys_write("/sys/bus/dsa/drivers/idxd/bind", dev);
 	sys_write("/sys/bus/dsa/drivers/dmaengine/bind", wq);
 	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", wq);
-	tap_check(ok && !strcmp(sys(path), "enabled"),
+	tap_check(ok && !strcmp(sys("%s", path), "enabled"),
 		  id ? "wq1.0 enabled on dsa1: dedicated, kernel" :
 		  "wq0.0 enabled: dedicated, kernel",
-		  "%s state %s", wq, sys(path));
+		  "%s state %s", wq, sys("%s", path));
 }
 
 static int run(char *const argv[])

@@ -162,6 +162,42 @@ static inline int write_str(const char *path, const char *s)
 	return ret;
 }
 
+/*
+ * The value of a sysfs file whose path is a printf format, trailing
+ * newlines removed ("" if unreadable). The buffers rotate, so that a few
+ * values can be used in one expression.
+ */
+static inline TAP_PRINTF(1, 2) const char *sys(const char *fmt, ...)
+{
+	static char buf[8][512];
+	static int k;
+	char path[512];
+	char *b = buf[k++ % 8];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	n = read_file(path, b, sizeof(buf[0]));
+	if (n < 0)
+		n = 0;
+	b[n] = 0;
+	while (n && b[n - 1] == '\n')
+		b[--n] = 0;
+	return b;
+}
+
+/* Write @val to a sysfs file: 0 or -errno, a failure also as a diagnostic */
+static inline int sys_write(const char *path, const char *val)
+{
+	int rc = write_str(path, val);
+
+	if (rc)
+		tap_diag("write '%s' to %s: %s", val, path, strerror(-rc));
+	return rc;
+}
+
 /* Sleep @ms milliseconds */
 static inline void msleep(int ms)
 {

@@ -589,8 +589,10 @@ static void idxd_ims_release_failure(struct kunit *test)
 static void idxd_ims_release_dead_device(struct kunit *test)
 {
 	struct sim *s = test->priv;
+	s64 fastest = S64_MAX;
 	unsigned int from;
 	ktime_t start;
+	int i;
 
 	s->idxd->pdev = sim_pdev(test, s);
 	s->idxd->state = IDXD_DEV_HALTED;
@@ -602,11 +604,18 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 
 	WRITE_ONCE(s->gone, true);
 	wr32(s, IDXD_CMDSTS_OFFSET, U32_MAX);
-	start = ktime_get();
-	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105, IDXD_IRQ_IMS),
-			-ENODEV);
-	/* At once: well within the 10 ms a silent device is given */
-	KUNIT_EXPECT_LT(test, ktime_us_delta(ktime_get(), start), 5000);
+	/*
+	 * At once: well within the 10 ms a silent device is given. The
+	 * fastest of five tries counts, so that a busy host preempting the
+	 * guest cannot fail it; a 10 ms poll makes every try slower.
+	 */
+	for (i = 0; i < 5; i++) {
+		start = ktime_get();
+		KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105,
+								     IDXD_IRQ_IMS), -ENODEV);
+		fastest = min(fastest, ktime_us_delta(ktime_get(), start));
+	}
+	KUNIT_EXPECT_LT(test, fastest, 5000);
 	WRITE_ONCE(s->gone, false);
 	usleep_range(1000, 2000);
 	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);

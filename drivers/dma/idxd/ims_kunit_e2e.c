@@ -412,6 +412,49 @@ static void ims_e2e_revocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
 }
 
+/* The four dwords of @v's IMS entry */
+static void e2e_entry_read(struct e2e *e, struct e2e_vec *v, u32 words[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		words[i] = ioread32(e2e_slot(e, v) + 4 * i);
+}
+
+/* @v's IMS entry holds @words again (restored after a reset) */
+static void e2e_entry_expect(struct kunit *test, struct e2e *e, struct e2e_vec *v,
+			     const u32 words[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), words[i],
+				    "IMS entry dword %d", i);
+}
+
+/*
+ * After a reset: the work queue is enabled again (idxd re-enables only
+ * user work queues itself), and a NOOP through @v's new handle completes
+ * with exactly one interrupt.
+ */
+static void e2e_after_reset_irq_once(struct kunit *test, struct e2e *e, struct e2e_vec *v)
+{
+	struct device_driver *drv;
+
+	if (e->wq->state != IDXD_WQ_ENABLED) {
+		drv = driver_find("dmaengine", &dsa_bus_type);
+		KUNIT_ASSERT_NOT_NULL(test, drv);
+		KUNIT_ASSERT_EQ(test, device_driver_attach(drv, wq_confdev(e->wq)), 0);
+	}
+	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
+	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
+					 idxd_ims_vec_handle(v->vec), 0),
+			DSA_COMP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
+	msleep(E2E_SETTLE_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+}
+
 /*
  * A function level reset clears the device's IMS table and handles: the
  * IMS core restores the entry, idxd gives the vector a new handle and tells
@@ -422,34 +465,16 @@ static void ims_e2e_flr(struct kunit *test)
 {
 	struct e2e *e = test->priv;
 	struct e2e_vec *v = &e->v[0];
-	struct device_driver *drv;
 	u32 before[4];
-	int i, rc;
 
 	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
-	for (i = 0; i < 4; i++)
-		before[i] = ioread32(e2e_slot(e, v) + 4 * i);
+	e2e_entry_read(e, v, before);
 	KUNIT_ASSERT_EQ(test, pci_reset_function(e->pdev), 0);
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), before[i],
-				    "IMS entry dword %d", i);
+	e2e_entry_expect(test, e, v, before);
 	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 1);
 	KUNIT_EXPECT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
 
-	/* idxd re-enables only user work queues after a reset */
-	if (e->wq->state != IDXD_WQ_ENABLED) {
-		drv = driver_find("dmaengine", &dsa_bus_type);
-		KUNIT_ASSERT_NOT_NULL(test, drv);
-		rc = device_driver_attach(drv, wq_confdev(e->wq));
-		KUNIT_ASSERT_EQ(test, rc, 0);
-	}
-	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
-	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
-					 idxd_ims_vec_handle(v->vec), 0),
-			DSA_COMP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
-	msleep(E2E_SETTLE_MS);
-	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+	e2e_after_reset_irq_once(test, e, v);
 }
 
 /*
@@ -462,13 +487,10 @@ static void ims_e2e_halt_flr(struct kunit *test)
 {
 	struct e2e *e = test->priv;
 	struct e2e_vec *v = &e->v[0];
-	struct device_driver *drv;
 	u32 before[4];
-	int i, rc;
 
 	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
-	for (i = 0; i < 4; i++)
-		before[i] = ioread32(e2e_slot(e, v) + 4 * i);
+	e2e_entry_read(e, v, before);
 	iowrite32(E2E_TEST_HALT | IDXD_DEVICE_RESET_FLR << E2E_HALT_RESET_SHIFT,
 		  e->idxd->reg_base + E2E_TEST_CONTROL);
 	wait_event_timeout(v->wait, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]),
@@ -477,23 +499,9 @@ static void ims_e2e_halt_flr(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 1);
 	/* The reset work ends after the event: wait for it before rebinding */
 	flush_workqueue(e->idxd->wq);
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), before[i],
-				    "IMS entry dword %d", i);
+	e2e_entry_expect(test, e, v, before);
 	KUNIT_EXPECT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
-	if (e->wq->state != IDXD_WQ_ENABLED) {
-		drv = driver_find("dmaengine", &dsa_bus_type);
-		KUNIT_ASSERT_NOT_NULL(test, drv);
-		rc = device_driver_attach(drv, wq_confdev(e->wq));
-		KUNIT_ASSERT_EQ(test, rc, 0);
-	}
-	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
-	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
-					 idxd_ims_vec_handle(v->vec), 0),
-			DSA_COMP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
-	msleep(E2E_SETTLE_MS);
-	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+	e2e_after_reset_irq_once(test, e, v);
 }
 
 /*
