@@ -18,6 +18,7 @@
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/xarray.h>
 #include "idxd.h"
 #include "registers.h"
 
@@ -125,11 +126,12 @@ static void idxd_ims_vec_drain(struct idxd_ims_vec *vec)
 }
 
 /*
- * Drain the vector's descriptors, then release its handle; ims_lock held.
- * The vector has no handle afterwards, also when the device refused the
- * release or did not answer: it is reported and returned.
+ * Drain the vector's descriptors (unless @drained: the caller did), then
+ * release its handle; ims_lock held. The vector has no handle afterwards,
+ * also when the device refused the release or did not answer: it is
+ * reported and returned.
  */
-static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
+static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec, bool drained)
 {
 	struct idxd_device *idxd = vec->idxd;
 	int rc = 0;
@@ -142,7 +144,8 @@ static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 	 * devices without handle commands as well, where the handle is the
 	 * slot itself.
 	 */
-	idxd_ims_vec_drain(vec);
+	if (!drained)
+		idxd_ims_vec_drain(vec);
 	if (idxd->request_int_handles) {
 		rc = idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
 		if (rc)
@@ -154,12 +157,12 @@ static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 	return rc;
 }
 
-static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
+static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec, bool drained)
 {
 	struct idxd_device *idxd = vec->idxd;
 
 	lockdep_assert_held(&idxd->ims_lock);
-	idxd_ims_vec_put_handle(vec);
+	idxd_ims_vec_put_handle(vec, drained);
 	list_del(&vec->list);
 	idxd->ims_in_use--;
 	/* -EBUSY: the owner left its handler requested; the slot stays */
@@ -198,7 +201,7 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 			dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
 				 vec->map.index);
 		mutex_lock(&idxd->ims_lock);
-		idxd_ims_vec_destroy(vec);
+		idxd_ims_vec_destroy(vec, false);
 		mutex_unlock(&idxd->ims_lock);
 	}
 	device_remove_ims_domain(&idxd->pdev->dev);
@@ -337,7 +340,7 @@ int idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 	int rc;
 
 	mutex_lock(&vec->idxd->ims_lock);
-	rc = idxd_ims_vec_put_handle(vec);
+	rc = idxd_ims_vec_put_handle(vec, false);
 	mutex_unlock(&vec->idxd->ims_lock);
 	return rc;
 }
@@ -350,15 +353,28 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * Releases the vector's interrupt handle if it still has one (after a
  * drain of its PASID or work queue) and frees the IMS entry and @vec. Not
  * to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has started.
+ * The drain, which waits for the device, runs without the device's IMS
+ * lock: the vector is taken off the device's list first, so that
+ * revocation and reset no longer touch it, and the other vectors of the
+ * device are not held up meanwhile.
  *
  * Context: Process context, may sleep.
  */
 void idxd_ims_vec_free(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
+	bool drain;
 
 	mutex_lock(&idxd->ims_lock);
-	idxd_ims_vec_destroy(vec);
+	list_del_init(&vec->list);
+	drain = vec->handle != INVALID_INT_HANDLE;
+	mutex_unlock(&idxd->ims_lock);
+
+	if (drain)
+		idxd_ims_vec_drain(vec);
+
+	mutex_lock(&idxd->ims_lock);
+	idxd_ims_vec_destroy(vec, drain);
 	mutex_unlock(&idxd->ims_lock);
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_free, "IDXD");
@@ -399,17 +415,24 @@ static int idxd_ims_vec_renew_handle(struct idxd_ims_vec *vec)
 	return handle;
 }
 
+/* The drain that covers @vec's descriptors: its PASID, or its work queue */
+static unsigned long idxd_ims_drain_key(struct idxd_ims_vec *vec)
+{
+	return vec->pasid == IOMMU_PASID_INVALID ? BIT(20) + vec->wq->id : vec->pasid;
+}
+
 /**
  * idxd_ims_revoke_handles - Re-request the IMS handles after a revocation
  * @idxd:	The device
  *
  * Called from the handle revocation work (INTCAUSE bit 31), after the
  * MSI-X handles. Like those, every IMS vector with a handle gets a new one,
- * or none if the device has none left. For a vector whose handle changed,
- * the vector's PASID (work queue) is drained, so that every descriptor
- * which carried the revoked handle has completed (with status 0x19,
- * invalid interrupt handle, and without an interrupt), and then the owner
- * gets %IDXD_IMS_EVENT_REVOKED. The owner resubmits those descriptors with
+ * or none if the device has none left. Once every handle is renewed, each
+ * PASID (work queue, for vectors without PASID) of a vector whose handle
+ * changed is drained, once, so that every descriptor which carried a
+ * revoked handle has completed (with status 0x19, invalid interrupt
+ * handle, and without an interrupt), and then the owners of those vectors
+ * get %IDXD_IMS_EVENT_REVOKED. The owner resubmits those descriptors with
  * the new handle, or fails them when there is none.
  *
  * The callback runs with the device's IMS lock held: it must not call the
@@ -418,12 +441,16 @@ static int idxd_ims_vec_renew_handle(struct idxd_ims_vec *vec)
  */
 void idxd_ims_revoke_handles(struct idxd_device *idxd)
 {
+	struct xarray changed, keys;
 	struct idxd_ims_vec *vec;
 	int handle;
 
 	if (!idxd->request_int_handles)
 		return;
+	xa_init(&changed);
+	xa_init(&keys);
 	mutex_lock(&idxd->ims_lock);
+	/* Every handle first, so that no owner keeps submitting a revoked one */
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle == INVALID_INT_HANDLE)
 			continue;
@@ -431,11 +458,30 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 		if (handle == vec->handle)
 			continue;
 		vec->handle = handle;
-		idxd_ims_vec_drain(vec);
-		if (vec->event)
+		if (xa_err(xa_store(&changed, vec->map.index, vec, GFP_KERNEL)) ||
+		    xa_err(xa_store(&keys, idxd_ims_drain_key(vec), xa_mk_value(1),
+				    GFP_KERNEL))) {
+			/* No memory to batch: this one on its own, as it is */
+			xa_erase(&changed, vec->map.index);
+			idxd_ims_vec_drain(vec);
+			if (vec->event)
+				vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
+		}
+	}
+	/* Then each PASID (work queue) once */
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (xa_load(&changed, vec->map.index) &&
+		    xa_erase(&keys, idxd_ims_drain_key(vec)))
+			idxd_ims_vec_drain(vec);
+	}
+	/* Then the owners, whose descriptors with the old handle are done */
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (xa_load(&changed, vec->map.index) && vec->event)
 			vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
+	xa_destroy(&changed);
+	xa_destroy(&keys);
 }
 
 /**

@@ -41,8 +41,9 @@ struct sim {
 	/* A device which stops answering; one which reads all ones */
 	bool			stall;
 	bool			gone;
-	/* What the driver sent */
+	/* What the driver sent; drains sent with the IMS lock held */
 	unsigned int		ncmds;
+	unsigned int		drains_locked;
 	union idxd_command_reg	cmds[32];
 	struct pci_dev		*pdev;
 	bool			registered;
@@ -97,6 +98,9 @@ static int sim_respond(void *arg)
 			continue;
 		}
 		wr32(s, IDXD_CMD_OFFSET, 0);
+		if ((cmd.cmd == IDXD_CMD_DRAIN_PASID || cmd.cmd == IDXD_CMD_DRAIN_WQ) &&
+		    mutex_is_locked(&idxd->ims_lock))
+			s->drains_locked++;
 		if (s->ncmds < ARRAY_SIZE(s->cmds))
 			s->cmds[s->ncmds++] = cmd;
 		if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE && s->error)
@@ -559,6 +563,70 @@ static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->ncmds - from, 1);
 }
 
+/* The commands @cmd with @operand sent since @from */
+static unsigned int sim_count(struct sim *s, unsigned int from, unsigned int cmd, u32 operand)
+{
+	unsigned int i, n = 0;
+
+	for (i = from; i < s->ncmds; i++)
+		n += s->cmds[i].cmd == cmd && s->cmds[i].operand == operand;
+	return n;
+}
+
+/*
+ * Freeing a vector drains its PASID without the device's IMS lock (the
+ * drain waits for the device; other vectors must not wait behind it).
+ */
+static void idxd_ims_free_drains_unlocked(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	unsigned int from;
+
+	s->handle_base = 0x100;
+	vec = idxd_ims_vec_alloc(wq, 9, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	from = s->ncmds;
+	s->drains_locked = 0;
+	idxd_ims_vec_free(vec);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_DRAIN_PASID, 9), 1);
+	KUNIT_EXPECT_EQ(test, s->drains_locked, 0);
+}
+
+/*
+ * A revocation drains each PASID once, after every handle is renewed:
+ * three vectors of PASID 4 and one of PASID 6 take two drains, not four.
+ */
+static void idxd_ims_revocation_drains_once(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	static const u32 pasids[] = { 4, 6, 4, 4 };
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec[4];
+	unsigned int from, i;
+
+	atomic_set(&handles_changed, 0);
+	s->handle_base = 0x100;
+	for (i = 0; i < ARRAY_SIZE(vec); i++) {
+		vec[i] = idxd_ims_vec_alloc(wq, pasids[i], idxd_ims_changed, &handles_changed);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec[i]);
+		KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec[i]), 0);
+	}
+	s->handle_base = 0x200;
+	from = s->ncmds;
+	s->revoke = true;
+	for (i = 0; i < 200 && s->revoke; i++)
+		usleep_range(5000, 10000);
+	flush_workqueue(s->idxd->wq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 4);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_DRAIN_PASID, 4), 1);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_DRAIN_PASID, 6), 1);
+	for (i = 0; i < ARRAY_SIZE(vec); i++)
+		idxd_ims_vec_free(vec[i]);
+}
+
 /* A refused release is reported, and the vector has no handle after it */
 static void idxd_ims_release_failure(struct kunit *test)
 {
@@ -701,6 +769,8 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_teardown_in_use),
 	KUNIT_CASE(idxd_ims_no_pasid),
 	KUNIT_CASE(idxd_ims_drain_without_handle_cmds),
+	KUNIT_CASE(idxd_ims_free_drains_unlocked),
+	KUNIT_CASE(idxd_ims_revocation_drains_once),
 	KUNIT_CASE(idxd_ims_release_failure),
 	KUNIT_CASE(idxd_ims_release_dead_device),
 	KUNIT_CASE(idxd_ims_table_full),
