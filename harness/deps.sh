@@ -16,7 +16,7 @@ KSRC_SUITE=trixie-backports
 # harness/mkinitramfs.sh copies into the guest (tests/guest/accel_config.c).
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       patch kmod python3 python3-yaml python3-ply python3-git perl ccache
-      busybox-static libc6-dev git python3-sphinx
+      busybox-static libc6-dev uuid-dev git python3-sphinx
       gcc-aarch64-linux-gnu clang-19 gnuplot-nox
       debian-archive-keyring ca-certificates
       accel-config accel-config-test libaccel-config1)

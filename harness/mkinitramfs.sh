@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build build/initramfs.cpio.gz: busybox-static, the guest init, the static
 # in-guest test programs (tests/guest/*.c -> /tests/NAME.t), the demo, the
-# kernel's modules and Debian's accel-config and accel-config-test (with
-# bash, which accel-config-test's scripts need), with their libraries.
+# kernel's VFIO selftests (harness/vfio_selftests.sh), the kernel's modules
+# and Debian's accel-config and accel-config-test (with bash, which
+# accel-config-test's scripts need), with their libraries.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD:-$top/build}
@@ -60,6 +61,8 @@ for c in "$top"/tests/guest/*.c; do
 	*) cp "$out" "$root/tests/$n.t" ;;
 	esac
 done
+# Linux 7.3's VFIO selftests, which tests/guest/vfio_dsa runs on a DSA
+[ "${IMS_GUEST_PROGRAMS:-1}" = 1 ] && bash "$top/harness/vfio_selftests.sh" "$root"
 make -s -C "$build/src" O="$obj" ARCH=x86_64 INSTALL_MOD_PATH="$root" \
 	INSTALL_MOD_STRIP=1 modules_install >/dev/null
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
