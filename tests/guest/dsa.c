@@ -180,9 +180,9 @@ int main(void)
 		const char *op = sys("/sys/bus/dsa/devices/dsa0/op_cap");
 		size_t l = strlen(op);
 
-		tap_check(l >= 3 && !strcmp(op + l - 3, ",3d") ? 1 :
-			  l >= 2 && !strcmp(op + l - 2, "3d"),
-			  "idxd read OPCAP: NOOP, DRAIN, MEMMOVE, FILL, COMPARE",
+		tap_check(l >= 2 && !strcmp(op + l - 2, "3f") &&
+			  (l == 2 || op[l - 3] == ','),
+			  "idxd read OPCAP: NOOP, BATCH, DRAIN, MEMMOVE, FILL, COMPARE",
 			  "op_cap %s", op);
 	}
 	tap_check(!strcmp(sys("/sys/bus/dsa/devices/dsa0/ims_size"), "256"),
