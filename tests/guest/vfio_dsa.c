@@ -291,10 +291,15 @@ static void run_kselftest(const char *prog, struct kcase *cases, int n)
 		fclose(f);
 	waitpid(pid, &st, 0);
 missing:
-	for (i = 0; i < n; i++)
-		if (!cases[i].done)
-			tap_ok(0, "%s", strcmp(cases[i].name, MSI_CASE) ?
-			       cases[i].name : MSI_RESULT);
+	for (i = 0; i < n; i++) {
+		const char *what = cases[i].name;
+
+		if (cases[i].done)
+			continue;
+		if (!strcmp(what, MSI_CASE))
+			what = MSI_RESULT;
+		tap_ok(0, "%s", what);
+	}
 	tap_check(WIFEXITED(st) && WEXITSTATUS(st) == 0 && !unexpected &&
 		  ran == n, prog,
 		  "%s: status %#x, %d of %d cases reported, %d unexpected, %s, %.0f s",
