@@ -13,7 +13,7 @@
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
 # Knobs: VARIANTS=vtd,dsa,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
-#        GUEST_TIMEOUT=900  JOBS=2
+#        GUEST_TIMEOUT=1800  JOBS=2
 
 TOP     := $(CURDIR)
 BUILD   := $(TOP)/build
@@ -25,7 +25,7 @@ EDU     ?= 2
 TESTS   ?=
 KUNIT_FILTER ?=
 KUNIT_MODULES ?=
-GUEST_TIMEOUT ?= 900
+GUEST_TIMEOUT ?= 1800
 
 export CCACHE_BASEDIR := $(TOP)
 export CCACHE_NOHASHDIR := 1
