@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Generate build/obj/.config from allnoconfig + the fragment, then verify that
-# every option the fragment sets survived olddefconfig.
+# Generate build/obj/.config from allnoconfig + the fragments (the test
+# configuration ims.config, then guest.config with what only the guest
+# machines need), then verify that every option they set survived
+# olddefconfig.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD:-$top/build}
-frag=$top/harness/configs/ims.config
 mk=(make -s -C "$build/src" O="$build/obj" ARCH=x86_64)
 
 mkdir -p "$build/obj"
+frag=$build/obj/.ims-fragment
+cat "$top/harness/configs/ims.config" "$top/harness/configs/guest.config" > "$frag"
 old=$build/obj/.config.prev
 [ -f "$build/obj/.config" ] && cp "$build/obj/.config" "$old"
 KCONFIG_ALLCONFIG=$frag "${mk[@]}" allnoconfig >/dev/null
@@ -37,7 +40,7 @@ while IFS= read -r line; do
 	esac
 done < "$frag"
 if [ "$bad" != 0 ]; then
-	echo "kconfig: options were dropped by Kconfig (unmet dependencies); fix $frag" >&2
+	echo "kconfig: options were dropped by Kconfig (unmet dependencies); fix harness/configs/ims.config or guest.config" >&2
 	exit 1
 fi
-echo "kconfig: .config verified against $(basename "$frag")"
+echo "kconfig: .config verified against ims.config + guest.config"

@@ -627,6 +627,67 @@ static void idxd_ims_revocation_drains_once(struct kunit *test)
 		idxd_ims_vec_free(vec[i]);
 }
 
+struct ims_alloc_race {
+	struct idxd_wq		*wq;
+	atomic_t		allocated;
+	atomic_t		removing;
+	int			last_error;
+	struct completion	done;
+};
+
+static void ims_race_event(struct idxd_ims_vec *vec, enum idxd_ims_event event, void *ctx)
+{
+	struct ims_alloc_race *r = ctx;
+
+	if (event == IDXD_IMS_EVENT_REMOVING)
+		atomic_inc(&r->removing);
+}
+
+/* Allocate until the device refuses, as an owner racing the removal would */
+static int ims_race_alloc_thread(void *data)
+{
+	struct ims_alloc_race *r = data;
+	struct idxd_ims_vec *vec;
+
+	for (;;) {
+		vec = idxd_ims_vec_alloc(r->wq, 3, ims_race_event, r);
+		if (IS_ERR(vec)) {
+			r->last_error = PTR_ERR(vec);
+			break;
+		}
+		atomic_inc(&r->allocated);
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Allocation racing teardown: every vector that was handed out is one
+ * whose owner hears REMOVING (none slips in after teardown took the list),
+ * and allocation after it fails with -EOPNOTSUPP.
+ */
+static void idxd_ims_alloc_races_teardown(struct kunit *test)
+{
+	struct ims_alloc_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct task_struct *t;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->wq = sim_ims_wq(test);
+	init_completion(&r->done);
+	t = kthread_run(ims_race_alloc_thread, r, "idxd-ims-kunit-alloc");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (i = 0; i < 1000 && atomic_read(&r->allocated) < 16; i++)
+		usleep_range(1000, 2000);
+	idxd_ims_teardown(s->idxd);
+	wait_for_completion(&r->done);
+	KUNIT_EXPECT_EQ(test, r->last_error, -EOPNOTSUPP);
+	KUNIT_EXPECT_GE(test, atomic_read(&r->allocated), 16);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->removing), atomic_read(&r->allocated));
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+}
+
 /* A refused release is reported, and the vector has no handle after it */
 static void idxd_ims_release_failure(struct kunit *test)
 {
@@ -771,6 +832,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_drain_without_handle_cmds),
 	KUNIT_CASE(idxd_ims_free_drains_unlocked),
 	KUNIT_CASE(idxd_ims_revocation_drains_once),
+	KUNIT_CASE(idxd_ims_alloc_races_teardown),
 	KUNIT_CASE(idxd_ims_release_failure),
 	KUNIT_CASE(idxd_ims_release_dead_device),
 	KUNIT_CASE(idxd_ims_table_full),
