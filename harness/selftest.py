@@ -21,6 +21,7 @@ import argparse
 import difflib
 import os
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -520,6 +521,37 @@ def series_tests(report):
     good = bad.replace("-IRQ SUBSYSTEM\n", " IRQ SUBSYSTEM\n")
     report("series/maintainers-insertion-passes",
            series.maintainers_removals(good) == [])
+    # the allyes-style configuration turns on every symbol the series adds
+    syms = series.added_symbols()
+    probs = series.allyes_problems()
+    report("series/allyes-config-has-every-added-symbol",
+           len(syms) >= 10 and not probs, f"{len(syms)} symbols; " +
+           "; ".join(probs))
+    frag = open(os.path.join(series.CONFIGS,
+                             "series-allyes.config")).read()
+    report("series/allyes-config-missing-symbol-found",
+           series.allyes_problems(frag.replace(
+               "CONFIG_SAMPLE_IMS_BENCH=y\n", ""), syms) ==
+           ["CONFIG_SAMPLE_IMS_BENCH (added by the series) is not on in "
+            "harness/configs/series-allyes.config"])
+    # a patch's new C file that no configuration compiled is named
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "a", "drivers", "base"))
+        open(os.path.join(d, "a", "drivers", "base", "ims.o"), "w").close()
+        objs = [os.path.join(d, "a"), os.path.join(d, "b")]
+        report("series/uncompiled-new-file-found",
+               series.uncompiled(["drivers/base/ims.c",
+                                  "drivers/pci/msi/ims.c"], objs) ==
+               ["drivers/pci/msi/ims.c"])
+
+
+def deps_tests(report):
+    """deps.sh's snapshot.debian.org fallback: the failure paths, with a
+    local stand-in for snapshot and no network (harness/deps_selftest.py;
+    its --deb FILE runs the fetching ones too)."""
+    import deps_selftest
+    for name, ok, why in deps_selftest.scenarios():
+        report(f"deps/{name}", ok, why)
 
 
 def kunitpy_tests(report):
@@ -816,6 +848,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    deps_tests(report)
     kunitpy_tests(report)
     bench_tests(report)
     git_error_tests(report)
