@@ -94,7 +94,7 @@ snapshot() {
 	fi
 }
 
-why= why2=
+why='' why2=''
 if ! live; then
 	if ! snapshot; then
 		echo "deps: $KSRC_PKG=$KSRC_VER cannot be fetched: $why, and" \

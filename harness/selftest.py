@@ -534,6 +534,22 @@ def series_tests(report):
                "CONFIG_SAMPLE_IMS_BENCH=y\n", ""), syms) ==
            ["CONFIG_SAMPLE_IMS_BENCH (added by the series) is not on in "
             "harness/configs/series-allyes.config"])
+    # a prefix that links against a symbol a later patch defines is named
+    link = ("  LD      vmlinux.o\n"
+            "ld: vmlinux.o: in function `ims_kunit_create':\n"
+            "ims_kunit.c:(.text+0x1b): undefined reference to "
+            "`ims_create_domain'\n"
+            "ims_kunit.c:(.text+0x4c): more undefined references to "
+            "`ims_create_domain' follow\n"
+            "make[2]: *** [scripts/Makefile.vmlinux_o:72: vmlinux.o] "
+            "Error 1\n")
+    probs = series.build_problems(link)
+    report("series/undefined-reference-found",
+           probs and "undefined reference to `ims_create_domain'" in
+           probs[0], "; ".join(probs))
+    report("series/modpost-undefined-found", series.build_problems(
+        "ERROR: modpost: samples/ims/ims-edu.ko: symbol 'ims_create_domain'"
+        " undefined!\n") != [])
     # a patch's new C file that no configuration compiled is named
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "a", "drivers", "base"))

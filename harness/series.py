@@ -392,8 +392,17 @@ def build_prefix(cfg, src, obj, new_c):
             os.remove(o)
     r = run_make(obj, *SERIES_CONFIGS[cfg]["targets"])
     out += r.stdout + r.stderr
+    return r.returncode == 0, build_problems(out), out
+
+
+def build_problems(output):
+    """Warnings, errors and the linker's undefined references of a build
+    (pure)."""
     import matrix
-    return r.returncode == 0, matrix.warnings_of(out), out
+    undefined = [ln.strip() for ln in output.splitlines()
+                 if "undefined reference to" in ln]
+    return undefined + [w for w in matrix.warnings_of(output)
+                        if w not in undefined]
 
 
 def build_prefixes(res, repo, patches, everything):
