@@ -12,7 +12,7 @@
 #   make kunit-py       the kernel/irq IMS suites with kunit.py (own kernel)
 #   make refresh-patch  PATCH=NNNN-name.patch FILES="upstream/file ..."
 #
-# Knobs: VARIANTS=vtd,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
+# Knobs: VARIANTS=vtd,dsa,none  EDU=2  TESTS=platform  KUNIT_FILTER='ims_*'
 #        GUEST_TIMEOUT=900  JOBS=2
 
 TOP     := $(CURDIR)
@@ -20,7 +20,7 @@ BUILD   := $(TOP)/build
 SRC     := $(BUILD)/src
 OBJ     := $(BUILD)/obj
 JOBS    ?= $(shell nproc)
-VARIANTS ?= vtd,vtd-caching,amdvi,none
+VARIANTS ?= vtd,dsa,vtd-caching,amdvi,none
 EDU     ?= 2
 TESTS   ?=
 KUNIT_FILTER ?=

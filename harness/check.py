@@ -35,11 +35,23 @@ from guestlog import DONE, evaluate, scan_console  # noqa: E402,F401
 LOGS = os.path.join(treecfg.BUILD, "logs")
 
 VARIANTS = {
-    # intel-dsa (patches/qemu/0004): the DSA model that idxd probes; its
-    # MSI-X and IMS interrupts go through VT-d interrupt remapping.
-    # x-test-control lets tests/guest/dsa_ims revoke its interrupt handles.
-    "vtd": ["-device", "intel-iommu,intremap=on",
-            "-device", "intel-dsa,x-test-control=on"],
+    "vtd": ["-device", "intel-iommu,intremap=on"],
+    # vtd plus two intel-dsa functions (patches/qemu/0004), the DSA model
+    # that idxd probes; their DMA is translated by VT-d (the kernel's
+    # default domain is DMA, CONFIG_INTEL_IOMMU_DEFAULT_ON) and their MSI-X
+    # and IMS interrupts go through VT-d interrupt remapping. Their
+    # addresses are fixed, so that dsa0 and dsa1 are always these two:
+    #   00:01.0  dsa0: interrupt handle commands (the default); the DSA
+    #            tests (dsa, dsa_ims, accel_config) and idxd_ims_e2e
+    #   00:06.0  dsa1: no interrupt handle commands (a handle is the IMS
+    #            entry's index); idxd_ims_e2e's no-handle suite, then free
+    #            for a user-space driver (vfio-pci)
+    # x-test-control lets idxd_ims_e2e revoke interrupt handles and halt
+    # the device (an unarchitected register at BAR0 0x1ff8).
+    "dsa": ["-device", "intel-iommu,intremap=on",
+            "-device", "intel-dsa,addr=01.0,x-test-control=on",
+            "-device",
+            "intel-dsa,addr=06.0,int-handle-cmds=off,x-test-control=on"],
     "vtd-caching": ["-device", "intel-iommu,intremap=on,caching-mode=on"],
     # amd-fch-smbus (patches/qemu/0001): the SMBus function at 00:14.0 that
     # the IVRS names for the southbridge IOAPIC, as on AMD platforms; 7.3

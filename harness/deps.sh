@@ -19,11 +19,14 @@ KSRC_DEB_SHA1=94589443b986be97e5c0a149375aad80b208c7d6
 KSRC_DEB_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 SNAPSHOT=${IMS_SNAPSHOT_URL:-https://snapshot.debian.org}
 
+# accel-config, accel-config-test (Debian 12's 3.5.3): clients of idxd that
+# harness/mkinitramfs.sh copies into the guest (tests/guest/accel_config.c).
 pkgs=(gcc make bc bison flex libelf-dev libssl-dev cpio xz-utils gzip
       patch kmod python3 python3-yaml python3-ply python3-git perl ccache
       busybox-static libc6-dev git python3-sphinx
       gcc-aarch64-linux-gnu clang-19 gnuplot-nox
-      debian-archive-keyring ca-certificates)
+      debian-archive-keyring ca-certificates
+      accel-config accel-config-test libaccel-config1)
 
 # shellcheck source=harness/pkgs.sh
 . "$(dirname "$0")/pkgs.sh"

@@ -11,14 +11,16 @@ with the only SKIPs allowed there and their exact reasons:
 
 The guest stage compares each run with it: a listed result that is missing,
 a result that is not listed, a SKIP that is not listed (or has another
-reason) and a listed SKIP that ran all FAIL.  Nothing may skip on vtd.
+reason) and a listed SKIP that ran all FAIL.  Nothing may skip on vtd; no
+KUnit case may skip on dsa (its guest skips are the edu-only programs, which
+run on vtd).
 Partial runs (TESTS=, KUNIT_FILTER=) compare only the part they select; a
 selection that matches nothing listed is an error.
 
 usage: manifest.py [--variants=vtd,...] [--logs=DIR]
   (also: check.py --update-manifest) rewrites the manifests from the logs of
   the latest full run, build/logs/VARIANT/{tap.log,console.log}; it refuses
-  a run with any FAIL, a partial run, and SKIPs on vtd.
+  a run with any FAIL, a partial run, SKIPs on vtd and KUnit SKIPs on dsa.
 """
 import argparse
 import fnmatch
@@ -30,11 +32,12 @@ import guestlog  # noqa: E402
 import treecfg  # noqa: E402
 
 EXPECTED = os.path.join(treecfg.TOP, "harness", "expected")
-VARIANTS = ("vtd", "vtd-caching", "amdvi", "none")
+VARIANTS = ("vtd", "dsa", "vtd-caching", "amdvi", "none")
 # The bench machine (harness/bench.py's smoke run, logs in build/logs/bench)
 # is recorded only when named: --update-manifest --variants=bench
 OTHER_MACHINES = ("bench",)
 NO_SKIPS = ("vtd", "bench")     # machines that run everything
+NO_KUNIT_SKIPS = ("dsa",)       # machines that run every KUnit case
 TRACKED = ("kunit/", "guest/")
 
 
@@ -56,6 +59,15 @@ def tracked(rel):
     return rel.startswith(TRACKED)
 
 
+def skip_rule(variant, rel):
+    """Why result rel may not skip on variant, or "" when it may."""
+    if variant in NO_SKIPS:
+        return f"nothing may skip on {variant}"
+    if variant in NO_KUNIT_SKIPS and rel.startswith("kunit/"):
+        return f"no KUnit case may skip on {variant}"
+    return ""
+
+
 # --------------------------------------------------------------------------
 # The file
 
@@ -75,8 +87,9 @@ def parse(variant, text):
             if not sep or not why:
                 raise ValueError(f"line {n}: a SKIP needs its reason "
                                  "(SKIP NAME # REASON)")
-            if variant in NO_SKIPS:
-                raise ValueError(f"line {n}: nothing may skip on {variant}")
+            rule = skip_rule(variant, rest.strip())
+            if rule:
+                raise ValueError(f"line {n}: {rule}")
         elif status != "PASS":
             raise ValueError(f"line {n}: expected PASS or SKIP, got "
                              f"{status!r}")
@@ -177,8 +190,17 @@ def guest_program(rel):
     return rel[len("guest/"):].split(":", 1)[0]
 
 
+# KUnit suites in modules that an in-guest test loads: they run only when
+# that test does.
+SUITE_LOADED_BY = {"idxd_ims_e2e": "dsa_ims", "idxd_ims_e2e_no_handle_cmds": "dsa_ims",
+                   "idxd_ims_e2e_halt": "dsa_ims"}
+
+
 def selected(rel, sel):
     if rel.startswith("kunit/"):
+        prog = SUITE_LOADED_BY.get(rel.split("/", 2)[1])
+        if prog and sel.tests and prog not in sel.tests:
+            return False
         return kunit_selected(sel.kunit_filter, rel)
     if rel.startswith("guest/"):
         return not sel.tests or guest_program(rel) in sel.tests
@@ -258,8 +280,8 @@ def compare(variant, results, entries, sel, where=EXPECTED):
                         "check.py --update-manifest)" +
                         (f"; it skipped: {why}" if status == "SKIP" else "")))
         elif status == "SKIP" and exp[0] == "PASS":
-            rule = f" (nothing may skip on {variant})" \
-                if variant in NO_SKIPS else ""
+            rule = skip_rule(variant, rel)
+            rule = f" ({rule})" if rule else ""
             out.append(("FAIL", name, f"skipped ({why}), but {mf} expects "
                         f"it to run{rule}"))
         elif status == "SKIP" and why != exp[1]:
@@ -317,9 +339,8 @@ def record(variant, console, tap):
             problems.append(f"{rel} is reported more than once")
             continue
         names.add(rel)
-        if s == "SKIP" and variant in NO_SKIPS:
-            problems.append(f"SKIP {rel}: {w} (nothing may skip on "
-                            f"{variant})")
+        if s == "SKIP" and skip_rule(variant, rel):
+            problems.append(f"SKIP {rel}: {w} ({skip_rule(variant, rel)})")
         entries.append((s, rel, w if s == "SKIP" else ""))
     if not entries:
         problems.append("no KUnit or in-guest results")

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build build/initramfs.cpio.gz: busybox-static, the guest init, the static
-# in-guest test programs (tests/guest/*.c -> /tests/NAME.t), the demo and the
-# kernel's modules.
+# in-guest test programs (tests/guest/*.c -> /tests/NAME.t), the demo, the
+# kernel's modules and Debian's accel-config and accel-config-test (with
+# bash, which accel-config-test's scripts need), with their libraries.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMS_BUILD:-$top/build}
@@ -15,6 +16,26 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$top/tests/guest/init" "$root/init"
+# copy_with_libs FILE...: each file at its own path in the initramfs, with
+# the shared libraries and the dynamic loader ldd names for it.
+copy_with_libs() {
+	local f l
+	for f in "$@"; do
+		[ -e "$f" ] || { echo "initramfs: $f is missing (make deps)" >&2; exit 1; }
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+		for l in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
+			[ -e "$root$l" ] && continue
+			mkdir -p "$root$(dirname "$l")"
+			cp -L "$l" "$root$l"
+		done
+	done
+}
+if [ "${IMS_GUEST_PROGRAMS:-1}" = 1 ]; then
+	# accel-config-test: dsa_test, iaa_test, their runner scripts, configs
+	copy_with_libs /bin/bash /usr/bin/accel-config \
+		$(find /usr/libexec/accel-config/test -type f | LC_ALL=C sort)
+fi
 for f in "$top"/tests/guest/*.sh; do
 	[ -e "$f" ] || continue
 	install -m 0755 "$f" "$root/tests/$(basename "$f" .sh)"
@@ -27,7 +48,9 @@ for c in "$top"/tests/guest/*.c; do
 	[ -e "$c" ] && [ "${IMS_GUEST_PROGRAMS:-1}" = 1 ] || continue
 	n=$(basename "$c" .c)
 	out=$build/guest-bin/$n
-	if [ ! -e "$out" ] || [ "$c" -nt "$out" ] || [ "$top/tests/guest/tap.h" -nt "$out" ]; then
+	newer_h=
+	[ -e "$out" ] && newer_h=$(find "$top/tests/guest" -name '*.h' -newer "$out" | head -n1)
+	if [ ! -e "$out" ] || [ "$c" -nt "$out" ] || [ -n "$newer_h" ]; then
 		gcc -static -O2 -Wall -Wextra -Werror -I"$top/tests/guest" \
 			-I"$obj/usr/include" -o "$out" "$c"
 	fi

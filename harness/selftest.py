@@ -299,6 +299,18 @@ def manifest_tests(report):
     except ValueError:
         ok = True
     report("manifest/vtd-refuses-skips", ok)
+    # dsa: the edu-only guest programs skip there, no KUnit case may
+    try:
+        manifest.parse("dsa", "SKIP kunit/a/b # some reason\n")
+        ok = False
+    except ValueError as e:
+        ok = "no KUnit case may skip on dsa" in str(e)
+    try:
+        ok = ok and len(manifest.parse(
+            "dsa", "SKIP guest/ims_edu: x # runs on vtd\n")) == 1
+    except ValueError:
+        ok = False
+    report("manifest/dsa-refuses-kunit-skips-only", ok)
 
     console = canned("clean.console")
     tap = canned("clean.tap")
@@ -328,6 +340,11 @@ def manifest_tests(report):
         tap, "    ok 4 ims_policy_non_pci_refused\n",
         "    ok 4 ims_policy_non_pci_refused # SKIP not today\n"),
         must="nothing may skip")
+    dsa_console = console.replace("ims.variant=vtd", "ims.variant=dsa")
+    refuses("kunit-skips-on-dsa", dsa_console, sub(
+        tap, "    ok 4 ims_policy_non_pci_refused\n",
+        "    ok 4 ims_policy_non_pci_refused # SKIP not today\n"),
+        variant="dsa", must="no KUnit case may skip on dsa")
     refuses("partial-runs", console, sub(tap, "only= ", "only=platform "),
             must="partial run")
     refuses("other-variants-logs", none_console, canned("none.tap"),

@@ -244,7 +244,7 @@ int ims_sync_all(struct device *dev);
 int __device_create_ims_domain(struct device *dev,
 			       const struct msi_domain_template *template,
 			       unsigned int hwsize, void *data,
-			       void (*teardown)(void *data));
+			       void (*release)(void *data, bool orphaned));
 int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq);
 #else
 static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
@@ -264,7 +264,7 @@ static inline int device_create_ims_domain(struct device *dev,
 static inline int __device_create_ims_domain(struct device *dev,
 					     const struct msi_domain_template *template,
 					     unsigned int hwsize, void *data,
-					     void (*teardown)(void *data))
+					     void (*release)(void *data, bool orphaned))
 {
 	return -EOPNOTSUPP;
 }

@@ -48,6 +48,7 @@
 #include <linux/xarray.h>
 #include <kunit/visibility.h>
 
+#include "internals.h"
 #include "ims_internal.h"
 
 #define IMS_NAME_MAX	24
@@ -57,6 +58,11 @@ struct ims_table {
 	struct ims_table_info	info;
 	/* Serializes the sync callbacks of one table */
 	struct mutex		sync_lock;
+	/*
+	 * Set under sync_lock when the domain was leaked with vectors still
+	 * requested: no sync may run after that (see ims_table_release()).
+	 */
+	bool			orphaned;
 	/* Tables with sync: the allocated slots, for device_ims_restore() */
 	struct xarray		slots;
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
@@ -250,7 +256,12 @@ static void ims_irq_write_msi_msg(struct irq_data *d, struct msi_msg *msg)
 	/* Keep get_cached_msi_msg() right, as the PCI/MSI code does */
 	desc->msg = *msg;
 	if (t->info.storage == IMS_STORAGE_CUSTOM) {
-		unmasked = !irqd_irq_masked(d);
+		/*
+		 * Custom entries are not cached: genirq's mask state, less
+		 * the transient masks a sync table does not store.
+		 */
+		unmasked = !irqd_irq_masked(d) ||
+			   (t->info.sync && !irqd_irq_disabled(d));
 		if (unmasked)
 			t->info.ops->set_mask(&t->info, slot, c, true);
 		t->info.ops->write_msg(&t->info, slot, c, msg);
@@ -301,7 +312,8 @@ static void ims_irq_bus_sync_unlock(struct irq_data *d)
 		return;
 	might_sleep();
 	guard(mutex)(&t->sync_lock);
-	t->info.sync(&t->info, desc->msi_index);
+	if (!t->orphaned)
+		t->info.sync(&t->info, desc->msi_index);
 }
 
 /*
@@ -510,13 +522,32 @@ static bool ims_info_valid(const struct ims_table_info *info)
 	}
 }
 
-static void ims_table_free(void *data)
+static void ims_table_free(struct ims_table *t)
 {
-	struct ims_table *t = data;
-
 	xa_destroy(&t->slots);
 	mutex_destroy(&t->sync_lock);
 	kfree(t);
+}
+
+/*
+ * The domain is gone: free the table. Or it was leaked with vectors whose
+ * owners have not freed them yet (@orphaned): their chip no longer calls
+ * the library, but an owner's free_irq() or disable_irq() may have read
+ * the old chip just before the swap and be on its way to
+ * ims_irq_bus_sync_unlock(). Wait for a sync in progress and let none run
+ * afterwards, so that nothing calls into the driver once its domain is
+ * gone; the table stays, the leaked vectors still point at it.
+ */
+static void ims_table_release(void *data, bool orphaned)
+{
+	struct ims_table *t = data;
+
+	if (orphaned) {
+		scoped_guard(mutex, &t->sync_lock)
+			t->orphaned = true;
+		return;
+	}
+	ims_table_free(t);
 }
 
 /**
@@ -586,7 +617,7 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info)
 		tmpl.chip.irq_disable = ims_irq_mask;
 	}
 
-	ret = __device_create_ims_domain(dev, &tmpl, info->nr_slots, t, ims_table_free);
+	ret = __device_create_ims_domain(dev, &tmpl, info->nr_slots, t, ims_table_release);
 	if (ret)
 		ims_table_free(t);
 	return ret;
@@ -664,7 +695,6 @@ int ims_sync_all(struct device *dev)
 		ims_sync_slots(t);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ims_sync_all, "IMS");
 
 /**
  * ims_set_cookie - Change the cookie of an allocated IMS entry
@@ -724,7 +754,6 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ims_set_cookie, "IMS");
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Let the KUnit tests record every slot word the library writes */

@@ -4,7 +4,7 @@
  * library and the allocation interface.
  *
  * The tests run on the real parents of the booted machine, passed as
- * ims_kunit.variant= (vtd, vtd-caching, amdvi, none). Where a test needs
+ * ims_kunit.variant= (vtd, dsa, vtd-caching, amdvi, none). Where a test needs
  * an IMS domain it uses a QEMU edu device (1234:11e8) which no driver has
  * bound, with table storage in kernel memory; those tests need the vtd
  * machine and are skipped elsewhere, where the policy tests check that the
@@ -31,7 +31,7 @@
 
 static char *variant = "";
 module_param(variant, charp, 0444);
-MODULE_PARM_DESC(variant, "machine variant: vtd, vtd-caching, amdvi or none");
+MODULE_PARM_DESC(variant, "machine variant: vtd, dsa, vtd-caching, amdvi or none");
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
@@ -66,7 +66,8 @@ static const struct ims_slot_format qctx_format = {
 
 static bool accepting_parent(void)
 {
-	return !strcmp(variant, "vtd");
+	/* dsa: the vtd machine with two DSA functions */
+	return !strcmp(variant, "vtd") || !strcmp(variant, "dsa");
 }
 
 struct ims_trace {
@@ -1119,6 +1120,52 @@ static void ims_lib_sync_logical_mask(struct kunit *test)
 	free_irq(map.virq, test);
 }
 
+/*
+ * A custom table with sync, masked transiently in hard interrupt context:
+ * the device still has the entry unmasked (ims_lib_sync_logical_mask), so
+ * a message write then must still be fenced by a mask, as genirq calls it
+ * (under the descriptor lock).
+ */
+static void ims_lib_custom_write_transient_mask(struct kunit *test)
+{
+	struct custom_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_CUSTOM, .nr_slots = 4, .ops = &custom_slot_ops,
+		.sync = custom_sync,
+	};
+	struct irq_desc *desc;
+	struct irq_data *d;
+	struct msi_map map;
+	struct msi_msg msg;
+	struct device *dev;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	info.priv = log;
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+
+	ims_hardirq_mask(test, map.virq, true);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	desc = irq_to_desc(map.virq);
+	d = irq_desc_get_irq_data(desc);
+	get_cached_msi_msg(map.virq, &msg);
+	log->writes = 0;
+	log->writes_unmasked = 0;
+	raw_spin_lock_irq(&desc->lock);
+	d->chip->irq_write_msi_msg(d, &msg);
+	raw_spin_unlock_irq(&desc->lock);
+	KUNIT_EXPECT_EQ(test, log->writes, 1);
+	KUNIT_EXPECT_EQ(test, log->writes_unmasked, 0);
+	/* ... and leave it unmasked, as the device had it */
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	ims_hardirq_mask(test, map.virq, false);
+	KUNIT_EXPECT_FALSE(test, log->masked);
+	free_irq(map.virq, test);
+}
+
 static DEFINE_MUTEX(ims_kunit_driver_lock);
 
 /* A sync which takes a lock of the driver's, as a firmware mailbox would */
@@ -1402,6 +1449,7 @@ static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_check_cookie_any_index),
 	KUNIT_CASE(ims_lib_restore_after_reset),
 	KUNIT_CASE(ims_lib_sync_logical_mask),
+	KUNIT_CASE(ims_lib_custom_write_transient_mask),
 	KUNIT_CASE(ims_lib_sync_lock_order),
 	KUNIT_CASE(ims_lib_big_endian_bytes),
 	KUNIT_CASE(ims_lib_custom_sync_sleeps),
@@ -1649,6 +1697,148 @@ static void ims_alloc_remove_live(struct kunit *test)
 }
 
 /*
+ * A sync already on its way when the domain is leaked: an owner's
+ * free_irq() or disable_irq() that read the library's chip just before the
+ * swap calls the library's bus unlock after it. No sync may reach the
+ * driver then; the call is made here directly, as that owner would.
+ */
+static void ims_alloc_remove_live_sync(struct kunit *test)
+{
+	atomic_t *syncs = kunit_kzalloc(test, sizeof(*syncs), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_count_sync,
+	};
+	struct irq_chip *lib_chip;
+	struct irq_data *d;
+	struct msi_map map;
+	struct device *dev;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, syncs);
+	info.priv = syncs;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	d = irq_get_irq_data(map.virq);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	lib_chip = d->chip;
+	KUNIT_ASSERT_NOT_NULL(test, lib_chip->irq_bus_sync_unlock);
+	/* While the domain lives, the library's bus unlock reports the slot */
+	n = atomic_read(syncs);
+	lib_chip->irq_bus_sync_unlock(d);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
+
+	kunit_warning_suppress(test) {
+		device_remove_ims_domain(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_STREQ(test, d->chip->name, "IMS-orphan");
+	n = atomic_read(syncs);
+	lib_chip->irq_bus_sync_unlock(d);
+	disable_irq(map.virq);
+	enable_irq(map.virq);
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n);
+}
+
+/* A sync that blocks once, for up to 200 ms, and counts late calls */
+struct ims_block_sync {
+	struct completion	entered;
+	struct completion	go;
+	atomic_t		block;
+	atomic_t		after_removal;
+	bool			removed;
+};
+
+static void ims_blocking_sync(const struct ims_table_info *info, unsigned int slot)
+{
+	struct ims_block_sync *b = info->priv;
+
+	if (READ_ONCE(b->removed))
+		atomic_inc(&b->after_removal);
+	if (atomic_xchg(&b->block, 0)) {
+		complete(&b->entered);
+		wait_for_completion_timeout(&b->go, msecs_to_jiffies(200));
+	}
+}
+
+struct ims_free_op {
+	unsigned int		virq;
+	void			*dev_id;
+	struct completion	done;
+};
+
+static int ims_free_thread(void *data)
+{
+	struct ims_free_op *op = data;
+
+	free_irq(op->virq, op->dev_id);
+	complete(&op->done);
+	return 0;
+}
+
+/*
+ * The domain is removed while the owner's free_irq() is under way: the
+ * handler is already unlinked, but free_irq() is in the table's sync and
+ * goes on using the vector until it drops the request mutex. The vector is
+ * still the owner's: it is orphaned, not freed under free_irq(), removal
+ * waits for the sync in progress, and no sync runs after removal returns.
+ */
+static void ims_alloc_remove_during_free(struct kunit *test)
+{
+	struct ims_block_sync *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct ims_free_op *op = kunit_kzalloc(test, sizeof(*op), GFP_KERNEL);
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format, .sync = ims_blocking_sync,
+	};
+	struct task_struct *t;
+	struct irq_data *d;
+	struct msi_map map;
+	struct device *dev;
+	bool entered;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, op);
+	init_completion(&b->entered);
+	init_completion(&b->go);
+	init_completion(&op->done);
+	info.priv = b;
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dev = lib_domain(test, &info);
+	map = device_ims_alloc_irq(dev, 1, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 1);
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+
+	atomic_set(&b->block, 1);
+	op->virq = map.virq;
+	op->dev_id = test;
+	t = kthread_run(ims_free_thread, op, "ims-kunit-free");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	entered = wait_for_completion_timeout(&b->entered, 5 * HZ);
+	KUNIT_EXPECT_TRUE(test, entered);
+	if (entered) {
+		KUNIT_EXPECT_FALSE(test, irq_has_action(map.virq));
+		kunit_warning_suppress(test) {
+			device_remove_ims_domain(dev);
+			KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+		}
+		WRITE_ONCE(b->removed, true);
+		/* Not freed: still the owner's interrupt, with the orphan chip */
+		d = irq_get_irq_data(map.virq);
+		KUNIT_EXPECT_NOT_NULL(test, d);
+		if (d)
+			KUNIT_EXPECT_STREQ(test, d->chip->name, "IMS-orphan");
+	}
+	complete(&b->go);
+	wait_for_completion(&op->done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->after_removal), 0);
+}
+
+/*
  * Freeing all vectors leaves one with a handler allocated, with a warning,
  * and frees the rest; the owner frees it later.
  */
@@ -1886,6 +2076,8 @@ static struct kunit_case ims_alloc_cases[] = {
 	KUNIT_CASE(ims_alloc_create_twice),
 	KUNIT_CASE(ims_alloc_create_concurrently),
 	KUNIT_CASE(ims_alloc_remove_live),
+	KUNIT_CASE(ims_alloc_remove_live_sync),
+	KUNIT_CASE(ims_alloc_remove_during_free),
 	KUNIT_CASE(ims_alloc_devres_and_msi),
 	{}
 };

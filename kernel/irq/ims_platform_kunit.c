@@ -16,7 +16,7 @@
 
 static char *variant = "";
 module_param(variant, charp, 0444);
-MODULE_PARM_DESC(variant, "machine variant: vtd, vtd-caching, amdvi or none");
+MODULE_PARM_DESC(variant, "machine variant: vtd, dsa, vtd-caching, amdvi or none");
 
 static int edu = -1;
 module_param(edu, int, 0444);
@@ -27,7 +27,7 @@ MODULE_PARM_DESC(edu, "number of edu devices the machine was given");
 
 static void ims_platform_variant_known(struct kunit *test)
 {
-	static const char * const known[] = { "vtd", "vtd-caching", "amdvi", "none" };
+	static const char * const known[] = { "vtd", "dsa", "vtd-caching", "amdvi", "none" };
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(known); i++)
@@ -57,7 +57,9 @@ static void ims_platform_msi_parent(struct kunit *test)
 	struct pci_dev *pdev = NULL;
 	int n = 0;
 
-	if (!strcmp(variant, "vtd") || !strcmp(variant, "vtd-caching"))
+	/* dsa: the vtd machine with two DSA functions */
+	if (!strcmp(variant, "vtd") || !strcmp(variant, "dsa") ||
+	    !strcmp(variant, "vtd-caching"))
 		want = DOMAIN_BUS_DMAR;
 	else if (!strcmp(variant, "amdvi"))
 		want = DOMAIN_BUS_AMDVI;

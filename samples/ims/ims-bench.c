@@ -166,7 +166,7 @@ static struct msi_map bench_alloc(struct bench_dev *bd)
 {
 	if (bd->kind == BENCH_MSIX)
 		return pci_msix_alloc_irq_at(bd->pdev, MSI_ANY_INDEX, NULL);
-	return device_ims_alloc_irq(&bd->pdev->dev, MSI_ANY_INDEX, NULL, NULL);
+	return pci_ims_alloc_irq(bd->pdev, NULL, NULL);
 }
 
 static void bench_free(struct bench_dev *bd, struct msi_map map)
@@ -174,7 +174,7 @@ static void bench_free(struct bench_dev *bd, struct msi_map map)
 	if (bd->kind == BENCH_MSIX)
 		pci_msix_free_irq(bd->pdev, map);
 	else
-		device_ims_free_irq(&bd->pdev->dev, map.index);
+		pci_ims_free_irq(bd->pdev, map);
 }
 
 /* Allocate and request one vector; the step times go to @t (may be NULL) */
@@ -755,7 +755,7 @@ static void bench_remove(struct pci_dev *pdev)
 	if (bd->kind == BENCH_MSIX)
 		pci_free_irq_vectors(pdev);
 	else
-		device_remove_ims_domain(&pdev->dev);
+		pci_remove_ims_domain(pdev);
 	bench_devs[bd->kind] = NULL;
 }
 

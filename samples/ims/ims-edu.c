@@ -341,7 +341,7 @@ static int edu_vec_alloc(struct edu_ims *e, unsigned int slot, u64 pasid, bool h
 			return -EINVAL;
 		cookie = ims_pasid_cookie(pasid);
 	}
-	map = device_ims_alloc_irq(&e->pdev->dev, slot, &cookie, NULL);
+	map = pci_ims_alloc_irq_at(e->pdev, slot, &cookie, NULL);
 	if (map.index < 0)
 		return map.index;
 
@@ -363,7 +363,7 @@ free_hits:
 	kfree(v->cpu_hits);
 	v->cpu_hits = NULL;
 free_vec:
-	device_ims_free_irq(&e->pdev->dev, map.index);
+	pci_ims_free_irq(e->pdev, map);
 	return ret;
 }
 
@@ -388,11 +388,13 @@ static int edu_vec_free(struct edu_ims *e, unsigned int slot)
 	/* A fire still queued for this slot is dropped, one in flight is done */
 	clear_bit(slot, e->fire);
 	free_irq(v->virq, v);
+	/* By the map: a stale one (not this slot's interrupt) is refused */
+	pci_ims_free_irq(e->pdev, (struct msi_map){ .index = slot, .virq = v->virq });
 	v->virq = 0;
 	kfree(v->cpu_hits);
 	v->cpu_hits = NULL;
 	v->masked = false;
-	return device_ims_free_irq(&e->pdev->dev, slot);
+	return 0;
 }
 
 static void edu_vec_free_all(struct edu_ims *e)
@@ -718,7 +720,7 @@ static void edu_remove(struct pci_dev *pdev)
 		mutex_lock(&e->lock);
 		edu_vec_free_all(e);
 		mutex_unlock(&e->lock);
-		device_remove_ims_domain(&pdev->dev);
+		pci_remove_ims_domain(pdev);
 	}
 	devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), e);
 	pci_free_irq_vectors(pdev);

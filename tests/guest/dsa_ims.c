@@ -1,57 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * In-guest test: IMS end to end through the real idxd driver on our QEMU's
- * DSA model (patches/qemu/0004, "-device intel-dsa,x-test-control=on" on
- * the vtd machine).
+ * DSA model (patches/qemu/0004, the dsa machine: dsa0 with interrupt
+ * handle commands, dsa1 without; both with x-test-control=on).
  *
- * Does what a user does: configures a dedicated kernel work queue through
- * sysfs (no PASID: QEMU 7.2's VT-d has none, so idxd has no system PASID)
- * and enables it, then loads the KUnit module idxd_ims_e2e
- * (drivers/dma/idxd/ims_kunit_e2e.c) with that work queue. Its suite
- * submits descriptors through the work queue's IMS portal and checks the
- * interrupts, the mask, a PASID mismatch, a revocation, an FLR and an
- * unbind/rebind; the harness reads its results from debugfs after this
+ * Does what a user does: configures a dedicated kernel work queue on each
+ * device through sysfs (no PASID: QEMU 7.2's VT-d has none, so idxd has no
+ * system PASID) and enables them, then loads the KUnit module idxd_ims_e2e
+ * (drivers/dma/idxd/ims_kunit_e2e.c) with wq0.0 and, for its suite of a
+ * device without handle commands, wq1.0. Its suites submit descriptors
+ * through the work queues' IMS portals and check the interrupts, the mask,
+ * a PASID mismatch, a revocation, the drain on free, an FLR, halts and an
+ * unbind/rebind; the harness reads their results from debugfs after this
  * program (the module stays loaded for that). Here: what user space sees
  * of that, the software error idxd logged for the PASID mismatch and that
- * nothing is left behind.
+ * nothing is left behind on either device.
  *
- * Only the vtd variant has a DSA; elsewhere the test is one declared skip.
+ * Only the dsa variant has a DSA; elsewhere the test is one result
+ * (tap_dsa_elsewhere()).
  */
 #include <sys/klog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tap.h"
 
-#define NCHECKS		7
+#define NCHECKS		9
 #define DSA		"/sys/bus/dsa/devices/dsa0"
-#define WQ		"/sys/bus/dsa/devices/wq0.0"
+#define DSA1		"/sys/bus/dsa/devices/dsa1"
 #define SWERR_IMS_PASID	0x1c
 
 static char klog[4 << 20];
 
-/* The value of a sysfs file, trailing newline removed ("" if unreadable) */
-static const char *sys(const char *path)
+/* Write @val to /sys/bus/dsa/devices/@obj/@attr: 0 or an error */
+static int set(const char *obj, const char *attr, const char *val)
 {
-	static char buf[4][256];
-	static int k;
-	char *b = buf[k++ % 4];
-	int n = read_file(path, b, sizeof(buf[0]));
+	char path[128];
 
-	if (n < 0)
-		n = 0;
-	b[n] = 0;
-	while (n && b[n - 1] == '\n')
-		b[--n] = 0;
-	return b;
+	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/%s", obj, attr);
+	return sys_write(path, val);
 }
 
-static int sys_write(const char *path, const char *val)
+/* A dedicated kernel work queue of size 16 on group 0 of dsa@id, enabled */
+static void kernel_wq(int id)
 {
-	int rc = write_str(path, val);
+	char dev[16], engine[16], wq[16], path[128];
+	int ok;
 
-	if (rc)
-		tap_diag("write '%s' to %s failed: %d", val, path, rc);
-	return rc;
+	snprintf(dev, sizeof(dev), "dsa%d", id);
+	snprintf(engine, sizeof(engine), "engine%d.0", id);
+	snprintf(wq, sizeof(wq), "wq%d.0", id);
+	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", dev);
+	if (!strcmp(sys("%s", path), "enabled"))
+		sys_write("/sys/bus/dsa/drivers/idxd/unbind", dev);
+	ok = !set(engine, "group_id", "0") && !set(wq, "group_id", "0") &&
+	     !set(wq, "mode", "dedicated") && !set(wq, "size", "16") &&
+	     !set(wq, "priority", "10") && !set(wq, "type", "kernel") &&
+	     !set(wq, "name", "ims-e2e") && !set(wq, "driver_name", "dmaengine");
+	sys_write("/sys/bus/dsa/drivers/idxd/bind", dev);
+	sys_write("/sys/bus/dsa/drivers/dmaengine/bind", wq);
+	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", wq);
+	tap_check(ok && !strcmp(sys("%s", path), "enabled"),
+		  id ? "wq1.0 enabled on dsa1: dedicated, kernel" :
+		  "wq0.0 enabled: dedicated, kernel",
+		  "%s state %s", wq, sys("%s", path));
 }
 
 static int run(char *const argv[])
@@ -99,34 +110,18 @@ static int swerr_logged(unsigned int code)
 int main(void)
 {
 	const char *variant = guest_arg("variant");
-	char *modprobe[] = { "modprobe", "idxd_ims_e2e", "wq=wq0.0", NULL };
+	char *modprobe[] = { "modprobe", "idxd_ims_e2e", "wq=wq0.0",
+			     "wq_no_handle_cmds=wq1.0", NULL };
 	static char irqs[1 << 16];
-	int ok, rc;
+	int rc;
 
-	if (!variant || strcmp(variant, "vtd")) {
-		tap_plan(1);
-		tap_skip("no DSA on this machine", "the DSA IMS checks (variant '%s')",
-			 variant ? variant : "(unset)");
+	if (tap_dsa_elsewhere(variant, "the DSA IMS checks"))
 		return tap_done();
-	}
 	tap_plan(NCHECKS);
 
-	/* --- a dedicated kernel work queue without PASID --- */
-	if (!strcmp(sys(DSA "/state"), "enabled"))
-		sys_write("/sys/bus/dsa/drivers/idxd/unbind", "dsa0");
-	ok = !sys_write("/sys/bus/dsa/devices/engine0.0/group_id", "0") &&
-	     !sys_write(WQ "/group_id", "0") &&
-	     !sys_write(WQ "/mode", "dedicated") &&
-	     !sys_write(WQ "/size", "16") &&
-	     !sys_write(WQ "/priority", "10") &&
-	     !sys_write(WQ "/type", "kernel") &&
-	     !sys_write(WQ "/name", "ims-e2e") &&
-	     !sys_write(WQ "/driver_name", "dmaengine");
-	sys_write("/sys/bus/dsa/drivers/idxd/bind", "dsa0");
-	sys_write("/sys/bus/dsa/drivers/dmaengine/bind", "wq0.0");
-	tap_check(ok && !strcmp(sys(WQ "/state"), "enabled"),
-		  "wq0.0 enabled: dedicated, kernel", "wq0.0 state %s mode %s type %s",
-		  sys(WQ "/state"), sys(WQ "/mode"), sys(WQ "/type"));
+	/* --- a dedicated kernel work queue without PASID on each --- */
+	kernel_wq(0);
+	kernel_wq(1);
 	/* Kernel work queues carry the system PASID when idxd has one */
 	tap_check(klog_has("No in-kernel DMA with PASID"),
 		  "idxd has no system PASID: kernel work queues have none",
@@ -134,7 +129,7 @@ int main(void)
 
 	/* --- the KUnit suite idxd_ims_e2e runs on load --- */
 	rc = run(modprobe);
-	tap_check(rc == 0, "the KUnit module idxd_ims_e2e loads and runs on wq0.0",
+	tap_check(rc == 0, "the KUnit module idxd_ims_e2e loads and runs on wq0.0 and wq1.0",
 		  "modprobe exit %d", rc);
 	tap_check(swerr_logged(SWERR_IMS_PASID),
 		  "idxd logged the device's software error 0x1c for the PASID mismatch",
@@ -147,6 +142,11 @@ int main(void)
 	tap_check(!strcmp(sys(DSA "/ims_in_use"), "0"),
 		  "no IMS vector is left in use", "dsa0 ims_in_use '%s'",
 		  sys(DSA "/ims_in_use"));
+	tap_check(!strcmp(sys(DSA1 "/ims_size"), "256") &&
+		  !strcmp(sys(DSA1 "/ims_in_use"), "0"),
+		  "dsa1 is back with its IMS domain, no vector left in use",
+		  "dsa1 ims_size '%s' ims_in_use '%s'", sys(DSA1 "/ims_size"),
+		  sys(DSA1 "/ims_in_use"));
 	irqs[0] = 0;
 	read_file("/proc/interrupts", irqs, sizeof(irqs) - 1);
 	tap_check(!strstr(irqs, "idxd-ims-e2e"),

@@ -253,6 +253,8 @@ int main(void)
 	const char *variant = guest_arg("variant");
 	int nedu, vtd;
 
+	if (tap_edu_elsewhere(variant, "the ims-bench checks"))
+		return tap_done();
 	if (!variant)
 		variant = "";
 	vtd = !strcmp(variant, "vtd");

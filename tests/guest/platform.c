@@ -6,7 +6,9 @@
  * on the PCI bus, the IOMMU class devices, the VT-d caching-mode capability
  * bit, whether interrupts go through a remapping irqchip (/proc/interrupts
  * chip names start with "IR-"), and that the debugging set every test relies
- * on (lockdep, KASAN, kmemleak) is active.
+ * on (lockdep, KASAN, kmemleak) is active. On dsa also the two DSA functions
+ * at the addresses harness/check.py gives them, and that VT-d translates
+ * their DMA.
  */
 #include <dirent.h>
 #include <sys/klog.h>
@@ -57,12 +59,13 @@ int main(void)
 	const char *variant = guest_arg("variant");
 	const char *edu = guest_arg("edu");
 	static char irqs[1 << 16];
-	char buf[128];
-	int remap, n;
+	char buf[128], names[4][32];
+	int remap, dsa, n;
 
-	tap_plan(9);
 	if (!variant)
 		variant = "";
+	dsa = !strcmp(variant, "dsa");
+	tap_plan(dsa ? 11 : 9);
 	n = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
 	if (n > (int)sizeof(klog) - 1)
 		n = sizeof(klog) - 1;
@@ -71,8 +74,9 @@ int main(void)
 	read_file("/proc/interrupts", irqs, sizeof(irqs));
 
 	remap = !strcmp(variant, "vtd") || !strcmp(variant, "vtd-caching") ||
-		!strcmp(variant, "amdvi");
+		!strcmp(variant, "amdvi") || dsa;
 	tap_check(remap || !strcmp(variant, "none"),
+		  dsa ? "variant is dsa: vtd with two DSA functions" :
 		  "variant is one of vtd, vtd-caching, amdvi, none",
 		  "variant '%s'", variant);
 
@@ -85,7 +89,7 @@ int main(void)
 	       "interrupts %s a remapping irqchip (IR-*) in /proc/interrupts",
 	       remap ? "use" : "do not use");
 
-	if (!strncmp(variant, "vtd", 3)) {
+	if (!strncmp(variant, "vtd", 3) || dsa) {
 		unsigned long long cap = 0;
 		int cm;
 
@@ -109,6 +113,22 @@ int main(void)
 		tap_ok(!klog_has("Enabled IRQ remapping") &&
 		       !klog_has("Interrupt remapping enabled"),
 		       "kernel did not enable interrupt remapping");
+	}
+
+	if (dsa) {
+		/* The addresses harness/check.py gives them (dsa0, dsa1) */
+		n = find_pci_devices(0x8086, 0x0b25, names, 4);
+		tap_check(n == 2 && !strcmp(names[0], "0000:00:01.0") &&
+			  !strcmp(names[1], "0000:00:06.0"),
+			  "two DSA functions (8086:0b25), at 00:01.0 and 00:06.0",
+			  "%d: %s %s", n, n > 0 ? names[0] : "-", n > 1 ? names[1] : "-");
+		/* DMA remapping: the DSAs' DMA is translated, not passed through */
+		n = read_file("/sys/bus/pci/devices/0000:00:01.0/iommu_group/type",
+			      buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		tap_check(!strncmp(buf, "DMA", 3),
+			  "VT-d translates the DSAs' DMA (DMA domain)",
+			  "iommu_group/type %s", buf);
 	}
 
 	tap_ok(exists("/proc/lockdep"), "lockdep (PROVE_LOCKING) is active");

@@ -162,6 +162,42 @@ static inline int write_str(const char *path, const char *s)
 	return ret;
 }
 
+/*
+ * The value of a sysfs file whose path is a printf format, trailing
+ * newlines removed ("" if unreadable). The buffers rotate, so that a few
+ * values can be used in one expression.
+ */
+static inline TAP_PRINTF(1, 2) const char *sys(const char *fmt, ...)
+{
+	static char buf[8][512];
+	static int k;
+	char path[512];
+	char *b = buf[k++ % 8];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	n = read_file(path, b, sizeof(buf[0]));
+	if (n < 0)
+		n = 0;
+	b[n] = 0;
+	while (n && b[n - 1] == '\n')
+		b[--n] = 0;
+	return b;
+}
+
+/* Write @val to a sysfs file: 0 or -errno, a failure also as a diagnostic */
+static inline int sys_write(const char *path, const char *val)
+{
+	int rc = write_str(path, val);
+
+	if (rc)
+		tap_diag("write '%s' to %s: %s", val, path, strerror(-rc));
+	return rc;
+}
+
 /* Sleep @ms milliseconds */
 static inline void msleep(int ms)
 {
@@ -205,6 +241,48 @@ static inline int find_pci_devices(unsigned int vendor, unsigned int device,
 		closedir(d);
 	qsort(names, n < max ? n : max, 32, pci_name_cmp);
 	return n;
+}
+
+/*
+ * The machine variants split the device tests: the edu programs (ims_edu,
+ * ims_bench, ims_isolation, vfio_edu) run on vtd and the other IOMMU
+ * machines, the DSA programs on dsa (vtd with two DSA functions). Each
+ * program calls one of these first; on a machine where it does not run it
+ * prints its whole TAP (one result) and returns 1.
+ */
+
+/* An edu program on the dsa machine: one declared skip (vtd runs it) */
+static inline int tap_edu_elsewhere(const char *variant, const char *what)
+{
+	if (!variant || strcmp(variant, "dsa"))
+		return 0;
+	tap_plan(1);
+	tap_skip("runs on the vtd machine", "%s (variant 'dsa')", what);
+	return 1;
+}
+
+/*
+ * A DSA program off the dsa machine: one declared skip, but on vtd, where
+ * nothing may skip, a check that the machine has no DSA function (the DSA
+ * tests run on dsa).
+ */
+static inline int tap_dsa_elsewhere(const char *variant, const char *what)
+{
+	char names[4][32];
+	int n;
+
+	if (variant && !strcmp(variant, "dsa"))
+		return 0;
+	tap_plan(1);
+	if (variant && !strcmp(variant, "vtd")) {
+		n = find_pci_devices(0x8086, 0x0b25, names, 4);
+		tap_check(n == 0, "no DSA on vtd: the DSA checks run on the dsa machine",
+			  "%d DSA functions (8086:0b25)", n);
+	} else {
+		tap_skip("no DSA on this machine", "%s (variant '%s')", what,
+			 variant ? variant : "(unset)");
+	}
+	return 1;
 }
 
 #endif

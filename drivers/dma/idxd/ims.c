@@ -470,10 +470,12 @@ void idxd_ims_reset_done(struct idxd_device *idxd)
 
 /**
  * idxd_ims_halted - Tell the IMS vectors' owners that the device halted
- * @idxd:	The device, halted with a request for an FLR
+ * @idxd:	The device, halted with a request for a reset of any type
  *
- * Called from the driver's recovery work before it resets the function. The
- * device dropped every interrupt handle and every descriptor in flight:
+ * Called from the driver's work for the halt, before it resets the function
+ * (FLR) or the device (software reset), or when the device waits for a
+ * system reset. The device dropped every interrupt handle and every
+ * descriptor in flight:
  * each vector loses its handle (idxd_ims_vec_handle() returns
  * INVALID_INT_HANDLE) and each owner gets %IDXD_IMS_EVENT_HALTED, under the
  * same rules as idxd_ims_revoke_handles(). idxd_ims_reset_done() gives the

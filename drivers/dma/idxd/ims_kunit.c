@@ -137,7 +137,7 @@ static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 /* The machine variant the harness declares (idxd.ims_kunit_variant=) */
 static char *ims_kunit_variant = "";
 module_param(ims_kunit_variant, charp, 0444);
-MODULE_PARM_DESC(ims_kunit_variant, "machine variant of the IMS tests: vtd, vtd-caching, amdvi or none");
+MODULE_PARM_DESC(ims_kunit_variant, "machine variant of the IMS tests: vtd, dsa, vtd-caching, amdvi or none");
 
 static const struct pci_device_id ims_kunit_ids[] = {
 	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
@@ -257,7 +257,8 @@ static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
 	 * Whether IMS is expected comes from the machine the harness declares,
 	 * not from what setup found: an IMS regression on vtd must fail.
 	 */
-	if (strcmp(ims_kunit_variant, "vtd")) {
+	/* dsa: the vtd machine with two DSA functions */
+	if (strcmp(ims_kunit_variant, "vtd") && strcmp(ims_kunit_variant, "dsa")) {
 		/* An assertion: a skip would overwrite an expectation's failure */
 		KUNIT_ASSERT_FALSE_MSG(test, idxd->ims_enabled,
 				       "IMS enabled below a parent that must refuse it");
@@ -267,6 +268,16 @@ static struct idxd_device *sim_ims(struct kunit *test, struct idxd_wq *wq)
 	wq->idxd = idxd;
 	wq->id = 1;
 	return idxd;
+}
+
+/* A work queue of the simulated device, with IMS set up */
+static struct idxd_wq *sim_ims_wq(struct kunit *test)
+{
+	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, wq);
+	sim_ims(test, wq);
+	return wq;
 }
 
 static u32 slot_word(struct sim *s, int slot, unsigned int off)
@@ -339,14 +350,13 @@ static void idxd_ims_handle_commands(struct kunit *test)
 static void idxd_ims_slot_bytes(struct kunit *test)
 {
 	struct sim *s = test->priv;
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	const u32 pasid_ctrl = BIT(3) | (0x1234 << 12);
 	struct idxd_ims_vec *vec;
 	struct msi_msg msg;
 	int slot;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	vec = idxd_ims_vec_alloc(wq, 0x1234, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
 	slot = vec->map.index;
@@ -393,12 +403,11 @@ static void idxd_ims_slot_bytes(struct kunit *test)
 
 static void idxd_ims_pasid_range(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(idxd_ims_vec_alloc(wq, 0x100000, NULL, NULL)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 	KUNIT_EXPECT_EQ(test, slot_word(s, 0, 12), 0);
@@ -420,13 +429,12 @@ static void idxd_ims_changed(struct idxd_ims_vec *vec, enum idxd_ims_event event
 /* INTCAUSE bit 31: every IMS vector with a handle gets a new one */
 static void idxd_ims_revocation(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct idxd_ims_vec *vec[3];
 	struct sim *s = test->priv;
 	int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	atomic_set(&handles_changed, 0);
 	s->handle_base = 0x100;
 	for (i = 0; i < 3; i++) {
@@ -461,14 +469,13 @@ static void idxd_ims_revocation(struct kunit *test)
 /* Teardown with vectors in use releases their handles and frees them */
 static void idxd_ims_teardown_in_use(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	unsigned int before, releases = 0, i;
 	struct idxd_ims_vec *vec;
 	int virq[3], slot0 = -1;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	for (i = 0; i < 3; i++) {
 		vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
@@ -506,14 +513,13 @@ static bool sim_sent(struct sim *s, unsigned int from, unsigned int cmd, u32 ope
  */
 static void idxd_ims_no_pasid(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 	int slot;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	wq->state = IDXD_WQ_ENABLED;
 	s->handle_base = 0x100;
 	vec = idxd_ims_vec_alloc(wq, IOMMU_PASID_INVALID, NULL, NULL);
@@ -536,13 +542,12 @@ static void idxd_ims_no_pasid(struct kunit *test)
  */
 static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	s->idxd->request_int_handles = false;
 	vec = idxd_ims_vec_alloc(wq, 7, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
@@ -557,13 +562,12 @@ static void idxd_ims_drain_without_handle_cmds(struct kunit *test)
 /* A refused release is reported, and the vector has no handle after it */
 static void idxd_ims_release_failure(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct sim *s = test->priv;
 	struct idxd_ims_vec *vec;
 	unsigned int from;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	vec = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
 	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
@@ -585,8 +589,10 @@ static void idxd_ims_release_failure(struct kunit *test)
 static void idxd_ims_release_dead_device(struct kunit *test)
 {
 	struct sim *s = test->priv;
+	s64 fastest = S64_MAX;
 	unsigned int from;
 	ktime_t start;
+	int i;
 
 	s->idxd->pdev = sim_pdev(test, s);
 	s->idxd->state = IDXD_DEV_HALTED;
@@ -598,11 +604,18 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 
 	WRITE_ONCE(s->gone, true);
 	wr32(s, IDXD_CMDSTS_OFFSET, U32_MAX);
-	start = ktime_get();
-	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105, IDXD_IRQ_IMS),
-			-ENODEV);
-	/* At once: well within the 10 ms a silent device is given */
-	KUNIT_EXPECT_LT(test, ktime_us_delta(ktime_get(), start), 5000);
+	/*
+	 * At once: well within the 10 ms a silent device is given. The
+	 * fastest of five tries counts, so that a busy host preempting the
+	 * guest cannot fail it; a 10 ms poll makes every try slower.
+	 */
+	for (i = 0; i < 5; i++) {
+		start = ktime_get();
+		KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x105,
+								     IDXD_IRQ_IMS), -ENODEV);
+		fastest = min(fastest, ktime_us_delta(ktime_get(), start));
+	}
+	KUNIT_EXPECT_LT(test, fastest, 5000);
 	WRITE_ONCE(s->gone, false);
 	usleep_range(1000, 2000);
 	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);
@@ -615,17 +628,56 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 	WRITE_ONCE(s->stall, false);
 }
 
+/*
+ * The IMS core at unbind: handlers that the unbound driver's module still
+ * holds (its remove() forgot them) are freed, every one, shared handlers
+ * included, with a warning each, and the domain is removed, not leaked.
+ * The case lives here because such a handler must be in a module, and this
+ * suite is built into one (the stand-in driver's owner).
+ */
+static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
+{
+	static int owners[3];
+	struct sim *s = test->priv;
+	struct msi_map a, b;
+	struct device *dev;
+
+	/* Built into the kernel, the stand-in driver and the handlers have no module */
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_GE(test, b.index, 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
+					  &owners[0]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
+					  &owners[1]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(b.virq, sim_handler, 0, "idxd-ims-kunit",
+					  &owners[2]), 0);
+
+	kunit_warning_suppress(test) {
+		device_release_driver(dev);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 3);
+	}
+	/* Both vectors are freed with the domain */
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(a.virq));
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(b.virq));
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+}
+
 /* The table is full after 512 vectors */
 static void idxd_ims_table_full(struct kunit *test)
 {
-	struct idxd_wq *wq = kunit_kzalloc(test, sizeof(*wq), GFP_KERNEL);
+	struct idxd_wq *wq;
 	struct idxd_ims_vec **vec = kunit_kcalloc(test, 512, sizeof(*vec), GFP_KERNEL);
 	struct sim *s = test->priv;
 	int i, n = 0;
 
-	KUNIT_ASSERT_NOT_NULL(test, wq);
 	KUNIT_ASSERT_NOT_NULL(test, vec);
-	sim_ims(test, wq);
+	wq = sim_ims_wq(test);
 	for (i = 0; i < 512; i++) {
 		vec[i] = idxd_ims_vec_alloc(wq, 1, NULL, NULL);
 		n += !IS_ERR(vec[i]);
@@ -652,6 +704,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_release_failure),
 	KUNIT_CASE(idxd_ims_release_dead_device),
 	KUNIT_CASE(idxd_ims_table_full),
+	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
 	{}
 };
 

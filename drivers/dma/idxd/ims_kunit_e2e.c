@@ -7,7 +7,15 @@
  *
  * The work queue is configured and enabled beforehand, as a user would
  * (sysfs or accel-config); the module parameter "wq" names it. Without such
- * a work queue every case is skipped. The cases need kernel context: the
+ * a work queue every case is skipped. Three suites:
+ *
+ * - idxd_ims_e2e: on "wq", of a device with interrupt handle commands;
+ * - idxd_ims_e2e_no_handle_cmds: the same on "wq_no_handle_cmds", of a
+ *   device without them (the handle is the IMS entry's index), and the
+ *   drain that frees must do there;
+ * - idxd_ims_e2e_halt: halts that ask for no FLR, on "wq"'s device after
+ *   the first suite left it unconfigured; each case ends with a system
+ *   reset of the function (unbind, FLR, probe). The cases need kernel context: the
  * interrupt handlers count per vector, descriptors go to a kernel mapping
  * of the portal with MOVDIR64B, and the reset and unbind cases call the PCI
  * core and the driver core directly.
@@ -40,6 +48,11 @@ static char *wq_name = "wq0.0";
 module_param_named(wq, wq_name, charp, 0444);
 MODULE_PARM_DESC(wq, "The enabled dedicated work queue without PASID to use");
 
+static char *wq_nohc_name = "";
+module_param_named(wq_no_handle_cmds, wq_nohc_name, charp, 0444);
+MODULE_PARM_DESC(wq_no_handle_cmds,
+		 "An enabled dedicated work queue without PASID of a device without interrupt handle commands");
+
 #define E2E_VECS		3
 #define E2E_XFER		4096
 #define E2E_TIMEOUT_MS		2000
@@ -48,7 +61,7 @@ MODULE_PARM_DESC(wq, "The enabled dedicated work queue without PASID to use");
 #define E2E_TEST_CONTROL	0x1ff8
 #define E2E_TEST_REVOKE		0x1
 #define E2E_TEST_HALT		0x2
-#define E2E_HALT_FLR		BIT(2)		/* GENSTS reset type 1 */
+#define E2E_HALT_RESET_SHIFT	2		/* GENSTS reset type */
 #define E2E_SWERR_IMS_PASID	0x1c
 
 struct e2e_vec {
@@ -72,9 +85,9 @@ struct e2e {
 	struct e2e_vec		v[E2E_VECS];
 };
 
-static struct idxd_wq *e2e_find_wq(void)
+static struct idxd_wq *e2e_find_wq(const char *name)
 {
-	struct device *dev = bus_find_device_by_name(&dsa_bus_type, NULL, wq_name);
+	struct device *dev = bus_find_device_by_name(&dsa_bus_type, NULL, name);
 
 	if (!dev)
 		return NULL;
@@ -182,7 +195,8 @@ static int e2e_wait_irqs(struct e2e_vec *v, int n)
 	return atomic_read(&v->irqs);
 }
 
-static int e2e_init(struct kunit *test)
+/* The device of work queue @name, with IMS; the work queue's state unchecked */
+static void e2e_init_device(struct kunit *test, const char *name)
 {
 	struct e2e *e;
 	int i;
@@ -192,22 +206,53 @@ static int e2e_init(struct kunit *test)
 	test->priv = e;
 	for (i = 0; i < E2E_VECS; i++)
 		init_waitqueue_head(&e->v[i].wait);
-	e->wq = e2e_find_wq();
+	e->wq = e2e_find_wq(name);
 	if (!e->wq)
-		kunit_skip(test, "no work queue %s on the dsa bus", wq_name);
+		kunit_skip(test, "no work queue %s on the dsa bus", name);
 	e->idxd = e->wq->idxd;
 	e->pdev = e->idxd->pdev;
 	pci_dev_get(e->pdev);
-	if (e->wq->state != IDXD_WQ_ENABLED || !wq_dedicated(e->wq))
-		kunit_skip(test, "%s is not an enabled dedicated work queue", wq_name);
 	if (!e->idxd->ims_enabled)
 		kunit_skip(test, "%s has no usable IMS", dev_name(&e->pdev->dev));
+}
+
+static int e2e_init_wq(struct kunit *test, const char *name)
+{
+	struct e2e *e;
+
+	e2e_init_device(test, name);
+	e = test->priv;
+	if (e->wq->state != IDXD_WQ_ENABLED || !wq_dedicated(e->wq))
+		kunit_skip(test, "%s is not an enabled dedicated work queue", name);
 	e->portal = ioremap(idxd_wq_ims_portal(e->wq, false), PAGE_SIZE);
 	KUNIT_ASSERT_TRUE(test, e->portal);
 	e->cr = dma_alloc_coherent(&e->pdev->dev, PAGE_SIZE, &e->cr_dma, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e->cr);
 	e->buf = dma_alloc_coherent(&e->pdev->dev, 2 * E2E_XFER, &e->buf_dma, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, e->buf);
+	return 0;
+}
+
+static int e2e_init(struct kunit *test)
+{
+	return e2e_init_wq(test, wq_name);
+}
+
+/* The harness names a device without the commands: assert that it is one */
+static int e2e_nohc_init(struct kunit *test)
+{
+	struct e2e *e;
+
+	e2e_init_wq(test, wq_nohc_name);
+	e = test->priv;
+	KUNIT_ASSERT_FALSE_MSG(test, e->idxd->request_int_handles,
+			       "%s has interrupt handle commands", wq_nohc_name);
+	return 0;
+}
+
+static int e2e_halt_init(struct kunit *test)
+{
+	e2e_init_device(test, wq_name);
 	return 0;
 }
 
@@ -244,6 +289,10 @@ static void ims_e2e_noop_memmove(struct kunit *test)
 		e2e_vec_get(test, &e->v[i], IOMMU_PASID_INVALID);
 		/* no PASID: PASID enable clear, the entry unmasked */
 		KUNIT_EXPECT_EQ(test, ioread32(e2e_slot(e, &e->v[i]) + 12), 0);
+		/* without handle commands the handle is the entry's index */
+		if (!e->idxd->request_int_handles)
+			KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(e->v[i].vec),
+					e->v[i].vec->map.index);
 	}
 	for (i = 0; i < E2E_VECS; i++) {
 		KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
@@ -363,6 +412,49 @@ static void ims_e2e_revocation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
 }
 
+/* The four dwords of @v's IMS entry */
+static void e2e_entry_read(struct e2e *e, struct e2e_vec *v, u32 words[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		words[i] = ioread32(e2e_slot(e, v) + 4 * i);
+}
+
+/* @v's IMS entry holds @words again (restored after a reset) */
+static void e2e_entry_expect(struct kunit *test, struct e2e *e, struct e2e_vec *v,
+			     const u32 words[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), words[i],
+				    "IMS entry dword %d", i);
+}
+
+/*
+ * After a reset: the work queue is enabled again (idxd re-enables only
+ * user work queues itself), and a NOOP through @v's new handle completes
+ * with exactly one interrupt.
+ */
+static void e2e_after_reset_irq_once(struct kunit *test, struct e2e *e, struct e2e_vec *v)
+{
+	struct device_driver *drv;
+
+	if (e->wq->state != IDXD_WQ_ENABLED) {
+		drv = driver_find("dmaengine", &dsa_bus_type);
+		KUNIT_ASSERT_NOT_NULL(test, drv);
+		KUNIT_ASSERT_EQ(test, device_driver_attach(drv, wq_confdev(e->wq)), 0);
+	}
+	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
+	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
+					 idxd_ims_vec_handle(v->vec), 0),
+			DSA_COMP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
+	msleep(E2E_SETTLE_MS);
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+}
+
 /*
  * A function level reset clears the device's IMS table and handles: the
  * IMS core restores the entry, idxd gives the vector a new handle and tells
@@ -373,34 +465,16 @@ static void ims_e2e_flr(struct kunit *test)
 {
 	struct e2e *e = test->priv;
 	struct e2e_vec *v = &e->v[0];
-	struct device_driver *drv;
 	u32 before[4];
-	int i, rc;
 
 	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
-	for (i = 0; i < 4; i++)
-		before[i] = ioread32(e2e_slot(e, v) + 4 * i);
+	e2e_entry_read(e, v, before);
 	KUNIT_ASSERT_EQ(test, pci_reset_function(e->pdev), 0);
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), before[i],
-				    "IMS entry dword %d", i);
+	e2e_entry_expect(test, e, v, before);
 	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 1);
 	KUNIT_EXPECT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
 
-	/* idxd re-enables only user work queues after a reset */
-	if (e->wq->state != IDXD_WQ_ENABLED) {
-		drv = driver_find("dmaengine", &dsa_bus_type);
-		KUNIT_ASSERT_NOT_NULL(test, drv);
-		rc = device_driver_attach(drv, wq_confdev(e->wq));
-		KUNIT_ASSERT_EQ(test, rc, 0);
-	}
-	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
-	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
-					 idxd_ims_vec_handle(v->vec), 0),
-			DSA_COMP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
-	msleep(E2E_SETTLE_MS);
-	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+	e2e_after_reset_irq_once(test, e, v);
 }
 
 /*
@@ -413,37 +487,21 @@ static void ims_e2e_halt_flr(struct kunit *test)
 {
 	struct e2e *e = test->priv;
 	struct e2e_vec *v = &e->v[0];
-	struct device_driver *drv;
 	u32 before[4];
-	int i, rc;
 
 	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
-	for (i = 0; i < 4; i++)
-		before[i] = ioread32(e2e_slot(e, v) + 4 * i);
-	iowrite32(E2E_TEST_HALT | E2E_HALT_FLR, e->idxd->reg_base + E2E_TEST_CONTROL);
+	e2e_entry_read(e, v, before);
+	iowrite32(E2E_TEST_HALT | IDXD_DEVICE_RESET_FLR << E2E_HALT_RESET_SHIFT,
+		  e->idxd->reg_base + E2E_TEST_CONTROL);
 	wait_event_timeout(v->wait, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]),
 			   msecs_to_jiffies(5 * E2E_TIMEOUT_MS));
 	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_HALTED]), 1);
 	KUNIT_ASSERT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 1);
 	/* The reset work ends after the event: wait for it before rebinding */
 	flush_workqueue(e->idxd->wq);
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ_MSG(test, ioread32(e2e_slot(e, v) + 4 * i), before[i],
-				    "IMS entry dword %d", i);
+	e2e_entry_expect(test, e, v, before);
 	KUNIT_EXPECT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
-	if (e->wq->state != IDXD_WQ_ENABLED) {
-		drv = driver_find("dmaengine", &dsa_bus_type);
-		KUNIT_ASSERT_NOT_NULL(test, drv);
-		rc = device_driver_attach(drv, wq_confdev(e->wq));
-		KUNIT_ASSERT_EQ(test, rc, 0);
-	}
-	KUNIT_ASSERT_EQ(test, e->wq->state, IDXD_WQ_ENABLED);
-	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
-					 idxd_ims_vec_handle(v->vec), 0),
-			DSA_COMP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
-	msleep(E2E_SETTLE_MS);
-	KUNIT_EXPECT_EQ(test, atomic_read(&v->irqs), 1);
+	e2e_after_reset_irq_once(test, e, v);
 }
 
 /*
@@ -509,6 +567,107 @@ static void ims_e2e_unbind_rebind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, idxd->ims_in_use, 0);
 }
 
+/* The device's last command (CMD register): code and operand */
+static void e2e_last_cmd(struct e2e *e, u32 *code, u32 *operand)
+{
+	union idxd_command_reg cmd;
+
+	cmd.bits = ioread32(e->idxd->reg_base + IDXD_CMD_OFFSET);
+	*code = cmd.cmd;
+	*operand = cmd.operand;
+}
+
+/*
+ * Freeing a vector on a device without interrupt handle commands releases
+ * no handle, but must still drain what may name its entry before the entry
+ * is reused: its PASID (DRAIN_PASID) or, without PASID, its work queue
+ * (DRAIN_WQ). The device's CMD register shows the last command idxd ran.
+ */
+static void ims_e2e_free_drains(struct kunit *test)
+{
+	struct e2e *e = test->priv;
+	struct e2e_vec *v = &e->v[0];
+	u32 code, operand;
+
+	/* A PASID no earlier command named */
+	e2e_vec_get(test, v, 9);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(v->vec), v->vec->map.index);
+	e2e_vec_put(v);
+	e2e_last_cmd(e, &code, &operand);
+	KUNIT_EXPECT_EQ(test, code, IDXD_CMD_DRAIN_PASID);
+	KUNIT_EXPECT_EQ(test, operand, 9);
+
+	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
+	KUNIT_EXPECT_EQ(test, e2e_submit(e, DSA_OPCODE_NOOP,
+					 idxd_ims_vec_handle(v->vec), 0),
+			DSA_COMP_SUCCESS);
+	KUNIT_EXPECT_EQ(test, e2e_wait_irqs(v, 1), 1);
+	e2e_vec_put(v);
+	e2e_last_cmd(e, &code, &operand);
+	KUNIT_EXPECT_EQ(test, code, IDXD_CMD_DRAIN_WQ);
+	KUNIT_EXPECT_EQ(test, operand, BIT(e->wq->id % 16) | (e->wq->id / 16) << 16);
+}
+
+/*
+ * The device halts and asks for no FLR but for @reset_type (software
+ * reset, warm or cold system reset): the owner hears HALTED, the vector
+ * has no handle, and nothing restores it (idxd refuses commands on a
+ * halted device). A system reset of the function follows: unbind, FLR,
+ * probe; the device is back with an empty IMS domain.
+ */
+static void e2e_halt_no_flr(struct kunit *test, u32 reset_type)
+{
+	struct e2e *e = test->priv;
+	struct e2e_vec *v = &e->v[0];
+	struct pci_dev *pdev = e->pdev;
+	struct idxd_device *idxd = e->idxd;
+	union gensts_reg gensts;
+
+	e2e_vec_get(test, v, IOMMU_PASID_INVALID);
+	KUNIT_ASSERT_NE(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
+	iowrite32(E2E_TEST_HALT | reset_type << E2E_HALT_RESET_SHIFT,
+		  idxd->reg_base + E2E_TEST_CONTROL);
+	wait_event_timeout(v->wait, atomic_read(&v->events[IDXD_IMS_EVENT_HALTED]),
+			   msecs_to_jiffies(5 * E2E_TIMEOUT_MS));
+	/* idxd's recovery attempt (software reset) ends first */
+	flush_workqueue(idxd->wq);
+	gensts.bits = ioread32(idxd->reg_base + IDXD_GENSTATS_OFFSET);
+	KUNIT_EXPECT_EQ(test, (u32)gensts.state, IDXD_DEVICE_STATE_HALT);
+	KUNIT_EXPECT_EQ(test, (u32)gensts.reset_type, reset_type);
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_HALTED]), 1);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(v->vec), INVALID_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&v->events[IDXD_IMS_EVENT_RESET]), 0);
+	e2e_vec_put(v);
+
+	/* The system reset of the function */
+	put_device(wq_confdev(e->wq));
+	e->wq = NULL;
+	device_release_driver(&pdev->dev);
+	KUNIT_ASSERT_EQ(test, pci_reset_function(pdev), 0);
+	KUNIT_ASSERT_GE(test, device_attach(&pdev->dev), 1);
+	idxd = pci_get_drvdata(pdev);
+	KUNIT_ASSERT_NOT_NULL(test, idxd);
+	gensts.bits = ioread32(idxd->reg_base + IDXD_GENSTATS_OFFSET);
+	KUNIT_EXPECT_NE(test, (u32)gensts.state, IDXD_DEVICE_STATE_HALT);
+	KUNIT_EXPECT_TRUE(test, idxd->ims_enabled);
+	KUNIT_EXPECT_EQ(test, idxd->ims_in_use, 0);
+}
+
+static void ims_e2e_halt_software_reset(struct kunit *test)
+{
+	e2e_halt_no_flr(test, IDXD_DEVICE_RESET_SOFTWARE);
+}
+
+static void ims_e2e_halt_warm_reset(struct kunit *test)
+{
+	e2e_halt_no_flr(test, IDXD_DEVICE_RESET_WARM);
+}
+
+static void ims_e2e_halt_cold_reset(struct kunit *test)
+{
+	e2e_halt_no_flr(test, IDXD_DEVICE_RESET_COLD);
+}
+
 static struct kunit_case ims_e2e_cases[] = {
 	KUNIT_CASE(ims_e2e_noop_memmove),
 	KUNIT_CASE(ims_e2e_mask_unmask),
@@ -528,7 +687,42 @@ static struct kunit_suite ims_e2e_suite = {
 	.test_cases = ims_e2e_cases,
 };
 
-kunit_test_suite(ims_e2e_suite);
+/* The same on a device without interrupt handle commands; no revocation */
+static struct kunit_case ims_e2e_nohc_cases[] = {
+	KUNIT_CASE(ims_e2e_noop_memmove),
+	KUNIT_CASE(ims_e2e_mask_unmask),
+	KUNIT_CASE(ims_e2e_pasid_mismatch),
+	KUNIT_CASE(ims_e2e_free_drains),
+	KUNIT_CASE(ims_e2e_flr),
+	KUNIT_CASE(ims_e2e_halt_flr),
+	/* last: the device comes back unconfigured */
+	KUNIT_CASE(ims_e2e_unbind_rebind),
+	{}
+};
+
+static struct kunit_suite ims_e2e_nohc_suite = {
+	.name = "idxd_ims_e2e_no_handle_cmds",
+	.init = e2e_nohc_init,
+	.exit = e2e_exit,
+	.test_cases = ims_e2e_nohc_cases,
+};
+
+/* After idxd_ims_e2e: its unbind case left the device unconfigured */
+static struct kunit_case ims_e2e_halt_cases[] = {
+	KUNIT_CASE(ims_e2e_halt_software_reset),
+	KUNIT_CASE(ims_e2e_halt_warm_reset),
+	KUNIT_CASE(ims_e2e_halt_cold_reset),
+	{}
+};
+
+static struct kunit_suite ims_e2e_halt_suite = {
+	.name = "idxd_ims_e2e_halt",
+	.init = e2e_halt_init,
+	.exit = e2e_exit,
+	.test_cases = ims_e2e_halt_cases,
+};
+
+kunit_test_suites(&ims_e2e_suite, &ims_e2e_nohc_suite, &ims_e2e_halt_suite);
 
 MODULE_DESCRIPTION("KUnit tests of idxd's IMS support on a probed device");
 MODULE_LICENSE("GPL");

@@ -3,7 +3,7 @@
  * PCI/IMS: the interface of 6.2-6.9 (pci_create_ims_domain(),
  * pci_ims_alloc_irq(), pci_ims_free_irq()) plus allocation at an index,
  * freeing all vectors and removing the domain, on top of the bus neutral
- * IMS device interface (drivers/base/ims.c).
+ * IMS device interface (kernel/irq/ims_domain.c).
  */
 #include <linux/irq_ims.h>
 #include <linux/msi.h>
@@ -57,7 +57,6 @@ bool pci_create_ims_domain(struct pci_dev *pdev, const struct msi_domain_templat
 {
 	return !device_create_ims_domain(&pdev->dev, template, hwsize, data);
 }
-EXPORT_SYMBOL_NS_GPL(pci_create_ims_domain, "IMS");
 
 /**
  * pci_remove_ims_domain - Remove the IMS domain of a PCI device
@@ -144,4 +143,3 @@ void pci_ims_free_all_irqs(struct pci_dev *pdev)
 {
 	device_ims_free_all_irqs(&pdev->dev);
 }
-EXPORT_SYMBOL_NS_GPL(pci_ims_free_all_irqs, "IMS");

@@ -19,6 +19,8 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 
+#include "internals.h"
+
 #define IMS_DOMID	MSI_SECONDARY_DOMAIN
 
 /*
@@ -26,7 +28,7 @@
  * device_remove_ims_domain() or when the driver is unbound.
  */
 struct ims_devres {
-	void		(*teardown)(void *data);
+	void		(*release)(void *data, bool orphaned);
 	void		*data;
 	struct dentry	*debugfs;
 };
@@ -117,7 +119,6 @@ int device_ims_supported(struct device *dev)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_supported, "IMS");
 
 static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
 {
@@ -154,7 +155,8 @@ static void ims_set_desc(msi_alloc_info_t *arg, struct msi_desc *desc)
  * unmapped, its driver unloaded. Mask, unmask and message writes do
  * nothing; acknowledge, retrigger and affinity go to the parent, which
  * outlives the device (under remapping, affinity changes never write the
- * stored message).
+ * stored message). IMS vectors use handle_edge_irq() (x86 sets it for
+ * every MSI domain), so the chip needs no irq_eoi().
  */
 static void ims_orphan_noop(struct irq_data *d) { }
 
@@ -168,16 +170,15 @@ static void ims_orphan_ack(struct irq_data *d)
 		parent->chip->irq_ack(parent);
 }
 
-/*
- * genirq reads the chip's bus lock callbacks without a lock: an owner in
- * disable_irq() or free_irq() while the chip is swapped must find them.
- */
-static void ims_orphan_bus_noop(struct irq_data *d) { }
-
 static struct irq_chip ims_orphan_chip = {
 	.name			= "IMS-orphan",
-	.irq_bus_lock		= ims_orphan_bus_noop,
-	.irq_bus_sync_unlock	= ims_orphan_bus_noop,
+	/*
+	 * genirq reads the bus lock callbacks without a lock: an owner in
+	 * disable_irq() or free_irq() while the chip is swapped must find
+	 * them.
+	 */
+	.irq_bus_lock		= ims_orphan_noop,
+	.irq_bus_sync_unlock	= ims_orphan_noop,
 	.irq_mask		= ims_orphan_noop,
 	.irq_unmask		= ims_orphan_noop,
 	.irq_ack		= ims_orphan_ack,
@@ -188,27 +189,47 @@ static struct irq_chip ims_orphan_chip = {
 };
 
 /*
- * Free every vector of the IMS domain whose handler is free. Returns the
- * number of vectors left allocated because their handler is still
- * requested. Freeing a vector under a handler would free the interrupt
+ * Whether an owner still holds the vector @virq: a handler is requested,
+ * or a request_irq() or free_irq() is in progress. free_irq() unlinks the
+ * handler first and goes on calling the chip (the table's sync included)
+ * until it drops the request mutex. It unlinks under the descriptor lock,
+ * so once the handler is seen gone here, under that lock, its request
+ * mutex is seen held if that free_irq() has not finished.
+ */
+static bool ims_vector_busy(unsigned int virq)
+{
+	struct irq_desc *desc = irq_to_desc(virq);
+
+	if (!desc)
+		return false;
+	guard(raw_spinlock_irqsave)(&desc->lock);
+	return desc->action || mutex_is_locked(&desc->request_mutex);
+}
+
+/*
+ * Free every vector of the IMS domain that no owner holds
+ * (ims_vector_busy()). Returns the number of vectors left allocated
+ * because an owner still holds them. Freeing a vector under a handler would free the interrupt
  * descriptor its owner still uses; freeing the handler for the owner would
  * race with the owner's own free_irq(). Both are left to the owner.
  */
-static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *domain)
+static unsigned int ims_free_idle_locked(struct device *dev)
 {
-	struct msi_domain_info *info = domain->host_data;
-	unsigned int index, busy = 0;
+	unsigned int index, end = 0, busy = 0;
 	struct msi_desc *desc;
 
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
-		busy += irq_has_action(desc->irq);
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+		busy += ims_vector_busy(desc->irq);
+		end = desc->msi_index + 1;
+	}
 	if (!busy) {
 		msi_domain_free_irqs_all_locked(dev, IMS_DOMID);
 		return 0;
 	}
-	for (index = 0; index < info->hwsize; index++) {
+	/* Up to the last vector, not the table's (or 65536 software) slots */
+	for (index = 0; index < end; index++) {
 		desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
-		if (desc && desc->irq && !irq_has_action(desc->irq))
+		if (desc && desc->irq && !ims_vector_busy(desc->irq))
 			msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
 	}
 	return busy;
@@ -217,43 +238,68 @@ static unsigned int ims_free_idle_locked(struct device *dev, struct irq_domain *
 /* Free every vector of the IMS domain, if there is one, that has no handler */
 static void ims_free_all(struct device *dev)
 {
-	struct irq_domain *domain;
 	unsigned int busy;
 
 	guard(msi_descs_lock)(dev);
-	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (!domain)
+	if (!msi_get_device_domain(dev, IMS_DOMID))
 		return;
-	busy = ims_free_idle_locked(dev, domain);
+	busy = ims_free_idle_locked(dev);
 	if (busy)
 		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
 }
 
-/*
- * Whether the handler of @virq is code of a module being unloaded, or of
- * @drv_mod (the module of the driver being unbound); then its dev_id is
- * returned in @dev_id.
- */
-static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, void **dev_id)
+/* Whether @action's code is in a module being unloaded, or in @drv_mod */
+static bool ims_action_unloading(const struct irqaction *action, struct module *drv_mod)
 {
-	struct irq_desc *irqd = irq_to_desc(virq);
-	struct irqaction *action;
 	struct module *mod;
 
-	if (!irqd)
-		return false;
-	guard(raw_spinlock_irqsave)(&irqd->lock);
-	action = irqd->action;
-	if (!action)
-		return false;
 	guard(rcu)();
 	mod = __module_address((unsigned long)action->handler);
 	if (!mod && action->thread_fn)
 		mod = __module_address((unsigned long)action->thread_fn);
-	if (!mod || (module_is_live(mod) && mod != drv_mod))
+	return mod && (!module_is_live(mod) || mod == drv_mod);
+}
+
+/*
+ * The first handler of @virq (shared ones included) whose code is in a
+ * module being unloaded or in @drv_mod, with its dev_id in @dev_id; NULL
+ * if there is none. Called under the descriptor lock, so that @virq is
+ * still the vector's interrupt.
+ */
+static const struct irqaction *ims_unloading_action(unsigned int virq, struct module *drv_mod,
+						    void **dev_id)
+{
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *action;
+
+	if (!irqd)
+		return NULL;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	for (action = irqd->action; action; action = action->next) {
+		if (ims_action_unloading(action, drv_mod)) {
+			*dev_id = action->dev_id;
+			return action;
+		}
+	}
+	return NULL;
+}
+
+/* Whether @action is still a handler of the vector at @index, @virq */
+static bool ims_action_present(struct device *dev, unsigned int index, unsigned int virq,
+			       const struct irqaction *action)
+{
+	struct msi_desc *desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *a;
+
+	if (!desc || desc->irq != virq || !irqd)
 		return false;
-	*dev_id = action->dev_id;
-	return true;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	for (a = irqd->action; a; a = a->next) {
+		if (a == action)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -261,17 +307,23 @@ static bool ims_handler_unloading(unsigned int virq, struct module *drv_mod, voi
  * did not free), or in any module being unloaded, cannot be left behind
  * with a leaked domain: no owner is left to free it, and once the module
  * is gone the next interrupt or a read of /proc/interrupts would run or
- * read unloaded code. Free such handlers first, with a warning, outside
- * the descriptor lock (free_irq() may call sync). Handlers of other,
- * live modules and of built-in code belong to owners which free them
- * later; those are left to ims_remove_domain().
+ * read unloaded code. Free such handlers first, every one of every vector,
+ * with a warning, outside the descriptor lock (free_irq() may call sync).
+ * A handler that free_irq() with its dev_id did not remove (another
+ * handler of the vector has the same dev_id) is left to the leak, and the
+ * walk goes on with the next vector. Handlers of other, live modules and
+ * of built-in code belong to owners which free them later; those are left
+ * to ims_remove_domain(). This is best effort: the core cannot tell which
+ * driver a handler in built-in code belongs to.
  */
 static void ims_free_unloading_handlers(struct device *dev)
 {
 	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
+	unsigned int from = 0;
 
 	for (;;) {
-		unsigned int virq = 0;
+		const struct irqaction *action = NULL;
+		unsigned int virq = 0, index = 0;
 		struct msi_desc *desc;
 		void *dev_id = NULL;
 
@@ -279,8 +331,12 @@ static void ims_free_unloading_handlers(struct device *dev)
 			if (!msi_get_device_domain(dev, IMS_DOMID))
 				return;
 			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (ims_handler_unloading(desc->irq, drv_mod, &dev_id)) {
+				if (desc->msi_index < from)
+					continue;
+				action = ims_unloading_action(desc->irq, drv_mod, &dev_id);
+				if (action) {
 					virq = desc->irq;
+					index = desc->msi_index;
 					break;
 				}
 			}
@@ -290,9 +346,10 @@ static void ims_free_unloading_handlers(struct device *dev)
 		dev_WARN(dev, "IMS: irq %u still has a handler of its unbound driver or an unloading module, freeing it\n",
 			 virq);
 		free_irq(virq, dev_id);
-		/* Not the owner's dev_id after all: leave it to the leak */
-		if (ims_handler_unloading(virq, drv_mod, &dev_id))
-			return;
+		/* The next round looks at this vector again, unless that failed */
+		scoped_guard(msi_descs_lock, dev) {
+			from = ims_action_present(dev, index, virq, action) ? index + 1 : index;
+		}
 	}
 }
 
@@ -304,23 +361,35 @@ static void ims_free_unloading_handlers(struct device *dev)
  */
 static bool ims_remove_domain(struct device *dev)
 {
-	struct irq_domain *domain;
 	struct msi_desc *desc;
 	unsigned int busy;
 
 	guard(msi_descs_lock)(dev);
-	domain = msi_get_device_domain(dev, IMS_DOMID);
-	if (!domain)
+	if (!msi_get_device_domain(dev, IMS_DOMID))
 		return true;
-	busy = ims_free_idle_locked(dev, domain);
+	busy = ims_free_idle_locked(dev);
+	if (!busy) {
+		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
+		return true;
+	}
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
+		irq_set_chip(desc->irq, &ims_orphan_chip);
+	/*
+	 * An owner may have freed its handler since the count. Once the
+	 * domain is leaked nobody would free such a vector: free it now and
+	 * remove the domain if none is left. Its chip no longer touches the
+	 * device, but the domain's free callbacks (the library's slot release)
+	 * still run: this is still the removal of the domain, before the
+	 * driver's state goes. A handler freed after this point leaves its
+	 * vector leaked.
+	 */
+	busy = ims_free_idle_locked(dev);
 	if (!busy) {
 		msi_remove_device_irq_domain_locked(dev, IMS_DOMID);
 		return true;
 	}
 	dev_WARN(dev, "IMS: %u vectors still have a handler at domain removal, leaking them and the domain\n",
 		 busy);
-	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
-		irq_set_chip(desc->irq, &ims_orphan_chip);
 	msi_orphan_device_irq_domain_locked(dev, IMS_DOMID);
 	return false;
 }
@@ -350,9 +419,12 @@ static void ims_devres_release(struct device *dev, void *res)
 	/* Device managed vectors went with the domain: forget them */
 	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
 		;
-	/* A leaked domain still refers to the state the hook would free */
-	if (removed && dr->teardown)
-		dr->teardown(dr->data);
+	/*
+	 * A leaked domain still refers to the state: the hook only learns
+	 * that nothing may call into the driver any more.
+	 */
+	if (dr->release)
+		dr->release(dr->data, !removed);
 }
 
 static int ims_slots_show(struct seq_file *m, void *unused)
@@ -392,12 +464,15 @@ static int ims_slots_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(ims_slots);
 
 /**
- * __device_create_ims_domain - Create the IMS domain of a device, with a teardown hook
+ * __device_create_ims_domain - Create the IMS domain of a device, with a release hook
  * @dev:	The device
  * @template:	Domain template; its bus token must be %DOMAIN_BUS_PCI_DEVICE_IMS
  * @hwsize:	Number of slots, 0 for unbounded software indices
  * @data:	Stored as the domain's data and as the irq chip data
- * @teardown:	Optional: called with @data after the domain is gone
+ * @release:	Optional: called with @data and false once the domain is gone;
+ *		with true if the domain was leaked instead, because vectors
+ *		still had handlers (@data must then stay, but no driver code
+ *		may run any more)
  *
  * The variant of device_create_ims_domain() for the IMS table library,
  * which attaches state to the domain that must be released with it,
@@ -410,7 +485,7 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
 int __device_create_ims_domain(struct device *dev,
 			       const struct msi_domain_template *template,
 			       unsigned int hwsize, void *data,
-			       void (*teardown)(void *data))
+			       void (*release)(void *data, bool orphaned))
 {
 	struct msi_domain_template tmpl;
 	struct ims_devres *dr;
@@ -452,7 +527,7 @@ int __device_create_ims_domain(struct device *dev,
 		return -ENOMEM;
 	}
 
-	dr->teardown = teardown;
+	dr->release = release;
 	dr->data = data;
 	if (ims_debugfs_root)
 		dr->debugfs = debugfs_create_file(dev_name(dev), 0444, ims_debugfs_root,
@@ -494,7 +569,6 @@ int device_create_ims_domain(struct device *dev,
 {
 	return __device_create_ims_domain(dev, template, hwsize, data, NULL);
 }
-EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
 
 /**
  * device_remove_ims_domain - Remove the IMS domain of a device
@@ -511,9 +585,12 @@ EXPORT_SYMBOL_NS_GPL(device_create_ims_domain, "IMS");
  * is safe. @dev can get a new IMS domain. A handler whose code belongs to
  * the module of the driver being unbound, or to a module being unloaded,
  * has no owner left to free it and is freed, with a warning, before the
- * others are leaked.
+ * others are leaked. An owner that may outlive the domain frees its
+ * vector by its map (pci_ims_free_irq()), which refuses a slot that a new
+ * domain has given to another interrupt meanwhile.
  *
- * Context: Process context, may sleep.
+ * Context: Process context, may sleep. Removal may free handlers and so
+ * call the table's sync: the caller holds no lock that sync takes.
  */
 void device_remove_ims_domain(struct device *dev)
 {
@@ -587,7 +664,6 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 	devres_add(dev, vr);
 	return map;
 }
-EXPORT_SYMBOL_NS_GPL(devm_device_ims_alloc_irq, "IMS");
 
 /*
  * Free the vector at @index; with @virq, only if it is still that
@@ -654,7 +730,6 @@ void device_ims_free_all_irqs(struct device *dev)
 	if (dev->msi.data)
 		ims_free_all(dev);
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_free_all_irqs, "IMS");
 
 /*
  * Rewrite one vector's entry from the kernel's state, as genirq would, but
@@ -724,7 +799,6 @@ void device_ims_restore(struct device *dev)
 	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED)
 		ims_restore_vector(domain, desc);
 }
-EXPORT_SYMBOL_NS_GPL(device_ims_restore, "IMS");
 
 static int __init ims_debugfs_init(void)
 {

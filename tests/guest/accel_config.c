@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-guest test: Debian 12's accel-config (3.5.3) and accel-config-test
+ * against idxd on our QEMU's DSA model (the dsa machine's dsa0). They are
+ * clients no one here wrote, copied into the initramfs with their
+ * libraries by harness/mkinitramfs.sh.
+ *
+ * accel-config lists the devices, puts an engine into a group, makes wq0.0
+ * a dedicated kernel work queue, enables the device and the work queue and
+ * lists them enabled; the kernel's dmatest then copies through the work
+ * queue's dmaengine channel; its configuration is saved, and the work
+ * queue and the device are disabled again.
+ *
+ * accel-config-test's dsa_test submits from user space, which needs SVA
+ * (PASID-granular translation); QEMU 7.2's VT-d has none. idxd enables a
+ * dedicated user work queue that accel-config configures (it reports user
+ * PASID support whenever CONFIG_INTEL_IDXD_SVM is set), but opening it
+ * binds the process to the device and gets no PASID: dsa_test fails with
+ * -ENOSPC, which is checked as such. iaa_user_test_runner.sh skips (77):
+ * there is no IAA device. dsa_user_test_runner.sh is not run: see README
+ * ("accel-config-test without SVA").
+ *
+ * Only the dsa variant has a DSA; elsewhere the test is one result
+ * (tap_dsa_elsewhere()).
+ */
+#include <stdio.h>
+#include <sys/wait.h>
+#include "tap.h"
+#include "dmatest.h"
+
+#define NCHECKS		16
+#define DMATEST_ITER	32
+#define TESTDIR		"/usr/libexec/accel-config/test"
+#define SAVED		"/tmp/accel-config-saved.conf"
+#define DEV		"/sys/bus/dsa/devices/"
+/* Not in the guest's PATH (/bin:/sbin) */
+#define ACCFG		"/usr/bin/accel-config"
+
+static char out[1 << 16];
+
+/* Run a shell command line; its output (stdout and stderr) into out */
+static TAP_PRINTF(1, 2) int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	FILE *f;
+	size_t n = 0;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f) {
+		out[0] = 0;
+		return -1;
+	}
+	while (n < sizeof(out) - 1) {
+		size_t r = fread(out + n, 1, sizeof(out) - 1 - n, f);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The last line of out, for a diagnostic */
+static const char *tail(void)
+{
+	size_t n = strlen(out);
+	char *p;
+
+	while (n && out[n - 1] == '\n')
+		out[--n] = 0;
+	p = strrchr(out, '\n');
+	return p ? p + 1 : out;
+}
+
+/* The last @n lines of out as diagnostics */
+static void diag_out(int n)
+{
+	static char copy[sizeof(out)];
+	char *p, *line;
+
+	memcpy(copy, out, sizeof(out));
+	p = copy + strlen(copy);
+	while (n-- > 0 && p > copy) {
+		for (p--; p > copy && p[-1] != '\n'; p--)
+			;
+	}
+	for (line = strtok(p, "\n"); line; line = strtok(NULL, "\n"))
+		tap_diag("| %s", line);
+}
+
+/* out without white space: accel-config's JSON as one line */
+static void squeeze(void)
+{
+	char *s = out, *d = out;
+
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\n' && *s != '\t')
+			*d++ = *s;
+	*d = 0;
+}
+
+/* Whether the JSON object of device @dev in out says "state":"enabled" */
+static int listed_enabled(const char *dev)
+{
+	char key[64];
+	char *p, *end;
+
+	snprintf(key, sizeof(key), "\"dev\":\"%s\"", dev);
+	p = strstr(out, key);
+	if (!p)
+		return 0;
+	/* up to the next object (a device, group, work queue or engine) */
+	end = strstr(p + 1, "\"dev\":");
+	p = strstr(p, "\"state\":\"enabled\"");
+	return p && (!end || p < end);
+}
+
+/* The first dmaengine channel: wq0.0's, the only kernel WQ enabled */
+static int wq_channel(char *chan, size_t len)
+{
+	DIR *d = opendir("/sys/class/dma");
+	struct dirent *e;
+
+	chan[0] = 0;
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "dma", 3) && !chan[0])
+			snprintf(chan, len, "%s", e->d_name);
+	if (d)
+		closedir(d);
+	return chan[0] != 0;
+}
+
+int main(void)
+{
+	const char *variant = guest_arg("variant");
+	char chan[300], summary[256], want[64];
+	int rc, ok;
+
+	if (tap_dsa_elsewhere(variant, "the accel-config checks"))
+		return tap_done();
+	tap_plan(NCHECKS);
+
+	/* --- accel-config: list, configure, enable, list --- */
+	rc = sh(ACCFG " --version 2>&1");
+	tap_check(rc == 0 && !strncmp(out, "3.5.3", 5),
+		  "accel-config (Debian 12's 3.5.3) runs", "exit %d: %s", rc, tail());
+	rc = sh(ACCFG " list -i 2>&1");
+	squeeze();
+	tap_check(rc == 0 && strstr(out, "\"dev\":\"dsa0\"") && strstr(out, "\"dev\":\"dsa1\""),
+		  "accel-config list -i lists dsa0 and dsa1", "exit %d", rc);
+	rc = sh(ACCFG " config-engine dsa0/engine0.0 --group-id=0 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "engine0.0/group_id"), "0"),
+		  "accel-config config-engine puts engine0.0 into group 0",
+		  "exit %d: %s; group_id %s", rc, tail(), sys(DEV "engine0.0/group_id"));
+	rc = sh(ACCFG " config-wq dsa0/wq0.0 --group-id=0 --mode=dedicated "
+		"--wq-size=16 --priority=10 --type=kernel --name=accel-config "
+		"--driver-name=dmaengine 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.0/mode"), "dedicated") &&
+		  !strcmp(sys(DEV "wq0.0/size"), "16") &&
+		  !strcmp(sys(DEV "wq0.0/type"), "kernel") &&
+		  !strcmp(sys(DEV "wq0.0/group_id"), "0"),
+		  "accel-config config-wq makes wq0.0 a dedicated kernel WQ of 16 entries in group 0",
+		  "exit %d: %s; mode %s size %s type %s", rc, tail(),
+		  sys(DEV "wq0.0/mode"), sys(DEV "wq0.0/size"), sys(DEV "wq0.0/type"));
+	rc = sh(ACCFG " enable-device dsa0 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "dsa0/state"), "enabled"),
+		  "accel-config enable-device dsa0", "exit %d: %s; state %s", rc,
+		  tail(), sys(DEV "dsa0/state"));
+	rc = sh(ACCFG " enable-wq dsa0/wq0.0 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.0/state"), "enabled"),
+		  "accel-config enable-wq dsa0/wq0.0", "exit %d: %s; state %s", rc,
+		  tail(), sys(DEV "wq0.0/state"));
+	rc = sh(ACCFG " list 2>&1");
+	squeeze();
+	tap_check(rc == 0 && listed_enabled("dsa0") && listed_enabled("wq0.0"),
+		  "accel-config list shows dsa0 and wq0.0 enabled", "exit %d", rc);
+
+	/* --- the work queue works: dmatest on its channel --- */
+	summary[0] = 0;
+	if (wq_channel(chan, sizeof(chan)))
+		run_dmatest(chan, DMATEST_ITER, summary, sizeof(summary));
+	/* dmatest holds the channel: a client of the WQ, which accel-config
+	 * then refuses to disable
+	 */
+	sh("rmmod dmatest 2>&1");
+	snprintf(want, sizeof(want), "summary %d tests, 0 failures", DMATEST_ITER);
+	tap_check(strstr(summary, want) != NULL,
+		  "dmatest: memcpy on the WQ accel-config enabled, every iteration verified",
+		  "%s", summary[0] ? summary : "no dmatest summary");
+
+	/* --- save, disable, load again --- */
+	rc = sh(ACCFG " save-config -s " SAVED " 2>&1 && cat " SAVED);
+	squeeze();
+	tap_check(rc == 0 && strstr(out, "\"dev\":\"wq0.0\"") &&
+		  strstr(out, "\"mode\":\"dedicated\""),
+		  "accel-config save-config saves the configuration", "exit %d", rc);
+	rc = sh(ACCFG " disable-wq dsa0/wq0.0 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.0/state"), "disabled"),
+		  "accel-config disable-wq dsa0/wq0.0", "exit %d: %s; state %s", rc,
+		  tail(), sys(DEV "wq0.0/state"));
+	rc = sh(ACCFG " disable-device dsa0 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "dsa0/state"), "disabled"),
+		  "accel-config disable-device dsa0", "exit %d: %s; state %s", rc,
+		  tail(), sys(DEV "dsa0/state"));
+	/* --- accel-config-test: user space submission needs SVA --- */
+	/* disable-device cleared the configuration: the engine again */
+	rc = sh(ACCFG " config-engine dsa0/engine0.0 --group-id=0 2>&1 && "
+		ACCFG " config-wq dsa0/wq0.1 --group-id=0 --mode=dedicated "
+		"--wq-size=16 --priority=10 --type=user --name=dsa_test "
+		"--driver-name=user 2>&1");
+	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.1/type"), "user") &&
+		  !strcmp(sys(DEV "wq0.1/size"), "16"),
+		  "accel-config config-wq makes wq0.1 a dedicated user WQ",
+		  "exit %d: %s; type %s", rc, tail(), sys(DEV "wq0.1/type"));
+	rc = sh(ACCFG " enable-device dsa0 2>&1 && " ACCFG " enable-wq dsa0/wq0.1 2>&1");
+	diag_out(10);
+	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.1/state"), "enabled"),
+		  "accel-config enables the user WQ dsa0/wq0.1",
+		  "exit %d: %s; state %s, pasid_enabled %s", rc, tail(),
+		  sys(DEV "wq0.1/state"), sys(DEV "dsa0/pasid_enabled"));
+	/*
+	 * Opening the WQ's character device binds the process's address space
+	 * to it (SVA): VT-d without PASID support gives it no PASID.
+	 */
+	rc = sh(TESTDIR "/dsa_test -w 0 -l 4096 -o 3 2>&1");
+	diag_out(5);
+	ok = rc != 0 && strstr(out, "open: No space left on device") &&
+	     strstr(out, "No usable wq found");
+	sh("dmesg | tail -n 20");
+	tap_check(ok && strstr(out, "pasid allocation failed: -28"),
+		  "dsa_test (MEMMOVE from user space) cannot open the user WQ without SVA: no PASID (-ENOSPC)",
+		  "exit %d; kernel: %s", rc, tail());
+	rc = sh("cd " TESTDIR " && ./iaa_user_test_runner.sh 2>&1");
+	tap_check(rc == 77 && strstr(out, "No SVM support"),
+		  "iaa_user_test_runner.sh skips (77): no IAA device (not modelled)",
+		  "exit %d: %s", rc, tail());
+
+	/* --- leave dsa0 as the next tests expect it: disabled, wq0.1 empty --- */
+	sh(ACCFG " disable-wq dsa0/wq0.1 2>&1; " ACCFG " disable-device dsa0 2>&1");
+	rc = sh(ACCFG " config-wq dsa0/wq0.1 --wq-size=0 --group-id=-1 2>&1");
+	tap_check(!strcmp(sys(DEV "dsa0/state"), "disabled") &&
+		  !strcmp(sys(DEV "wq0.1/size"), "0"),
+		  "dsa0 disabled and wq0.1 emptied again by accel-config",
+		  "dsa0 %s, wq0.1 size %s (config-wq exit %d: %s)",
+		  sys(DEV "dsa0/state"), sys(DEV "wq0.1/size"), rc, tail());
+	return tap_done();
+}
