@@ -20,6 +20,7 @@ usage: selftest.py [--update-golden]   (rewrite the golden files; review
 import argparse
 import difflib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -567,6 +568,26 @@ def series_tests(report):
     report("series/modpost-undefined-found", series.build_problems(
         "ERROR: modpost: samples/ims/ims-edu.ko: symbol 'ims_create_domain'"
         " undefined!\n") != [])
+    # a file an earlier run wrote that the series no longer touches goes
+    # back to pristine (patched Makefile) or away (moved new file)
+    with tempfile.TemporaryDirectory() as d:
+        pri, src = os.path.join(d, "pristine"), os.path.join(d, "src")
+        os.makedirs(os.path.join(pri, "drivers", "base"))
+        for n in ("Makefile", "core.c"):
+            with open(os.path.join(pri, "drivers", "base", n), "w") as f:
+                f.write("pristine\n")
+        subprocess.run(["cp", "-al", pri, src], check=True)
+        series.put(src, "drivers/base/Makefile", b"patched\n")
+        series.put(src, "drivers/base/ims.c", b"moved away\n")
+        series.put(src, "kernel/irq/ims.c", b"still in the series\n")
+        series.forget_dropped(src, {"kernel/irq/ims.c"}, pri)
+        ok = (open(os.path.join(src, "drivers/base/Makefile")).read() ==
+              "pristine\n" and
+              not os.path.exists(os.path.join(src, "drivers/base/ims.c")) and
+              os.path.exists(os.path.join(src, "kernel/irq/ims.c")) and
+              os.path.samefile(os.path.join(src, "drivers/base/core.c"),
+                               os.path.join(pri, "drivers/base/core.c")))
+        report("series/prefix-tree-forgets-dropped-files", ok)
     # a patch's new C file that no configuration compiled is named
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "a", "drivers", "base"))

@@ -405,9 +405,37 @@ def build_problems(output):
                         if w not in undefined]
 
 
+def forget_dropped(src, everything, pristine_top=treecfg.PRISTINE):
+    """Files an earlier run wrote into build/series/src that the series no
+    longer touches (a moved or dropped file, a Makefile a patch no longer
+    changes) go back to their pristine state, or away.  build/series/src is
+    hard links to the pristine tree and put() replaces a file with a new
+    one, so such a file is one that is not the pristine file's link."""
+    dropped = []
+    for root, dirs, names in os.walk(src):
+        for n in names:
+            path = os.path.join(root, n)
+            rel = os.path.relpath(path, src)
+            if rel == ".ims-series-src" or rel in everything:
+                continue
+            pristine = os.path.join(pristine_top, rel)
+            try:
+                same = os.path.samefile(path, pristine)
+            except OSError:
+                same = False
+            if not same:
+                dropped.append(rel)
+    for rel in dropped:
+        pristine = os.path.join(pristine_top, rel)
+        put(src, rel, open(pristine, "rb").read()
+            if os.path.exists(pristine) else None)
+    return dropped
+
+
 def build_prefixes(res, repo, patches, everything):
     import matrix
     src = prefix_src()
+    forget_dropped(src, everything)
     objs = {}
     for cfg, m in SERIES_CONFIGS.items():
         objs[cfg] = os.path.join(DIR, m["obj"])
