@@ -69,7 +69,12 @@ def fragment(name):
     text = open(os.path.join(CONFIGS, "matrix", m["frag"])).read()
     if not m["base"]:
         return text
-    # The fragment overrides base lines of the same symbol
+    return over_x86_base(text)
+
+
+def over_x86_base(text):
+    """A fragment laid over x86_base(): its lines override base lines of the
+    same symbol."""
     mine = set(re.findall(r"^(CONFIG_\w+)=", text, re.M))
     base = [ln for ln in x86_base().splitlines(True)
             if not re.match(r"^(CONFIG_\w+)=", ln) or

@@ -20,7 +20,9 @@ usage: selftest.py [--update-golden]   (rewrite the golden files; review
 import argparse
 import difflib
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -537,6 +539,73 @@ def series_tests(report):
     good = bad.replace("-IRQ SUBSYSTEM\n", " IRQ SUBSYSTEM\n")
     report("series/maintainers-insertion-passes",
            series.maintainers_removals(good) == [])
+    # the allyes-style configuration turns on every symbol the series adds
+    syms = series.added_symbols()
+    probs = series.allyes_problems()
+    report("series/allyes-config-has-every-added-symbol",
+           len(syms) >= 10 and not probs, f"{len(syms)} symbols; " +
+           "; ".join(probs))
+    frag = open(os.path.join(series.CONFIGS,
+                             "series-allyes.config")).read()
+    report("series/allyes-config-missing-symbol-found",
+           series.allyes_problems(frag.replace(
+               "CONFIG_SAMPLE_IMS_BENCH=y\n", ""), syms) ==
+           ["CONFIG_SAMPLE_IMS_BENCH (added by the series) is not on in "
+            "harness/configs/series-allyes.config"])
+    # a prefix that links against a symbol a later patch defines is named
+    link = ("  LD      vmlinux.o\n"
+            "ld: vmlinux.o: in function `ims_kunit_create':\n"
+            "ims_kunit.c:(.text+0x1b): undefined reference to "
+            "`ims_create_domain'\n"
+            "ims_kunit.c:(.text+0x4c): more undefined references to "
+            "`ims_create_domain' follow\n"
+            "make[2]: *** [scripts/Makefile.vmlinux_o:72: vmlinux.o] "
+            "Error 1\n")
+    probs = series.build_problems(link)
+    report("series/undefined-reference-found",
+           probs and "undefined reference to `ims_create_domain'" in
+           probs[0], "; ".join(probs))
+    report("series/modpost-undefined-found", series.build_problems(
+        "ERROR: modpost: samples/ims/ims-edu.ko: symbol 'ims_create_domain'"
+        " undefined!\n") != [])
+    # a file an earlier run wrote that the series no longer touches goes
+    # back to pristine (patched Makefile) or away (moved new file)
+    with tempfile.TemporaryDirectory() as d:
+        pri, src = os.path.join(d, "pristine"), os.path.join(d, "src")
+        os.makedirs(os.path.join(pri, "drivers", "base"))
+        for n in ("Makefile", "core.c"):
+            with open(os.path.join(pri, "drivers", "base", n), "w") as f:
+                f.write("pristine\n")
+        subprocess.run(["cp", "-al", pri, src], check=True)
+        series.put(src, "drivers/base/Makefile", b"patched\n")
+        series.put(src, "drivers/base/ims.c", b"moved away\n")
+        series.put(src, "kernel/irq/ims.c", b"still in the series\n")
+        series.forget_dropped(src, {"kernel/irq/ims.c"}, pri)
+        ok = (open(os.path.join(src, "drivers/base/Makefile")).read() ==
+              "pristine\n" and
+              not os.path.exists(os.path.join(src, "drivers/base/ims.c")) and
+              os.path.exists(os.path.join(src, "kernel/irq/ims.c")) and
+              os.path.samefile(os.path.join(src, "drivers/base/core.c"),
+                               os.path.join(pri, "drivers/base/core.c")))
+        report("series/prefix-tree-forgets-dropped-files", ok)
+    # a patch's new C file that no configuration compiled is named
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "a", "drivers", "base"))
+        open(os.path.join(d, "a", "drivers", "base", "ims.o"), "w").close()
+        objs = [os.path.join(d, "a"), os.path.join(d, "b")]
+        report("series/uncompiled-new-file-found",
+               series.uncompiled(["drivers/base/ims.c",
+                                  "drivers/pci/msi/ims.c"], objs) ==
+               ["drivers/pci/msi/ims.c"])
+
+
+def deps_tests(report):
+    """deps.sh's snapshot.debian.org fallback: the failure paths, with a
+    local stand-in for snapshot and no network (harness/deps_selftest.py;
+    its --deb FILE runs the fetching ones too)."""
+    import deps_selftest
+    for name, ok, why in deps_selftest.scenarios():
+        report(f"deps/{name}", ok, why)
 
 
 def kunitpy_tests(report):
@@ -833,6 +902,7 @@ def run(res, update_golden=False):
     build_tests(report)
     header_lint_tests(report)
     series_tests(report)
+    deps_tests(report)
     kunitpy_tests(report)
     bench_tests(report)
     git_error_tests(report)

@@ -13,9 +13,14 @@ make series-check proves what a maintainer relies on:
     (build/src);
   * checkpatch --strict is clean on every patch of the series (new files
     included);
-  * every prefix of the series builds, without warnings, in the test
-    configuration: the directories the series touches are rebuilt in
-    build/series/obj after each patch.
+  * every prefix of the series builds, without warnings, in two
+    configurations (SERIES_CONFIGS): the test configuration, linked
+    (vmlinux, and the modules through modpost), in build/series/obj, and
+    an allyes-style one of the touched directories (series-allyes.config),
+    compiled, in build/series/allyes/obj;
+  * every new C file is compiled, in one of them at least, by the patch
+    that adds it (not first by a later patch that adds its Makefile or
+    Kconfig line).
 Every check prints PASS/FAIL lines and the run ends with the totals.
 """
 import argparse
@@ -24,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import treecfg  # noqa: E402
@@ -37,10 +43,35 @@ MAINTAINERS = ("Seed 24db9fdf maintainers",
 AUTHOR_ENV = {"GIT_COMMITTER_NAME": MAINTAINERS[0],
               "GIT_COMMITTER_EMAIL": MAINTAINERS[1],
               "GIT_COMMITTER_DATE": "2026-11-25T00:00:00Z"}
-# Directories whose objects are rebuilt for every prefix of the series
+CONFIGS = os.path.join(treecfg.TOP, "harness", "configs")
+# Directories the series touches (the test configuration links them)
 BUILD_DIRS = ["kernel/irq/", "drivers/base/", "drivers/pci/msi/",
               "drivers/iommu/intel/", "drivers/iommu/amd/",
-              "arch/x86/kernel/apic/", "drivers/dma/idxd/", "samples/"]
+              "arch/x86/kernel/apic/", "drivers/dma/idxd/", "drivers/vfio/",
+              "samples/"]
+# ... and the allyes-style one: they and the rest of the touched
+# directories' users it turns on
+ALLYES_DIRS = BUILD_DIRS + ["drivers/iommu/", "drivers/pci/",
+                            "drivers/crypto/intel/iaa/",
+                            "arch/x86/kernel/hpet.o", "arch/x86/kernel/irq.o",
+                            "arch/x86/kernel/early-quirks.o"]
+# The configurations every prefix is built in, each in its own O=
+# directory under build/series/ (incremental; ccache is shared):
+#   test    allnoconfig + ims.config, the test kernel's configuration:
+#           vmlinux linked and the modules through modpost, so that a
+#           prefix using a symbol a later patch defines fails.  Linked in
+#           this configuration because make check's own kernel keeps its
+#           objects in ccache (build/series/obj and build/series/src are
+#           siblings like build/obj and build/src: the compiler sees the
+#           same relative paths).
+#   allyes  allnoconfig + the x86 base of ims.config +
+#           series-allyes.config: everything the touched directories offer
+#           on x86_64 (the IMS core under COMPILE_TEST from the patch that
+#           adds it), ALLYES_DIRS compiled
+SERIES_CONFIGS = {
+    "test": dict(obj="obj", targets=["vmlinux", "modules"], verb="links"),
+    "allyes": dict(obj="allyes/obj", targets=ALLYES_DIRS, verb="builds"),
+}
 
 
 class Results:
@@ -293,13 +324,129 @@ def check_series(res, build=True):
                 "; ".join(bad)[:400] or r.stderr.strip()[-300:])
     if not build:
         return
-    # 4. every prefix builds in the test configuration
+    # 4. every prefix builds in both configurations, the allyes-style one
+    # linked; every new C file is compiled by the patch that adds it
+    build_prefixes(res, repo, patches, set(files))
+
+
+def added_symbols(top=treecfg.TOP):
+    """The Kconfig symbols the patches of the series add."""
+    syms = []
+    for name in treecfg.series():
+        cur = None
+        for line in open(os.path.join(top, "patches", name),
+                         encoding="utf-8"):
+            if line.startswith("+++ "):
+                cur = line[4:].strip()
+            elif cur and os.path.basename(cur).startswith("Kconfig"):
+                m = re.match(r"\+(?:menu)?config\s+(\w+)\s*$", line)
+                if m:
+                    syms.append(m.group(1))
+    return syms
+
+
+def allyes_problems(fragment=None, symbols=None):
+    """Symbols the series adds that series-allyes.config does not turn on
+    (=y, or =m where only a module is possible); pure with its
+    arguments."""
+    if fragment is None:
+        fragment = open(os.path.join(CONFIGS, "series-allyes.config")).read()
+    if symbols is None:
+        symbols = added_symbols()
+    on = set(re.findall(r"^CONFIG_(\w+)=[ym]\s*$", fragment, re.M))
+    return [f"CONFIG_{s} (added by the series) is not on in "
+            "harness/configs/series-allyes.config" for s in symbols
+            if s not in on]
+
+
+def config_fragment(name):
+    """The KCONFIG_ALLCONFIG text of a series configuration."""
+    import matrix
+    if name == "test":
+        return open(os.path.join(CONFIGS, "ims.config")).read()
+    return matrix.over_x86_base(
+        open(os.path.join(CONFIGS, "series-allyes.config")).read())
+
+
+def uncompiled(new_c, objdirs):
+    """The new C files (of one patch) of which no configuration's O=
+    directory holds an object (pure but for the existence checks)."""
+    return [f for f in new_c
+            if not any(os.path.exists(os.path.join(o, f[:-2] + ".o"))
+                       for o in objdirs)]
+
+
+def build_prefix(cfg, src, obj, new_c):
+    """Configure and build one prefix in one configuration; the objects of
+    the prefix's new C files are removed first, so that one found after
+    the build was compiled by this prefix.  Returns (ok, warnings,
+    output)."""
+    frag = os.path.join(obj, "fragment.config")
+    env = dict(os.environ, KCONFIG_ALLCONFIG=frag)
+    r = subprocess.run(["make", "-s", "-C", src, f"O={obj}", "ARCH=x86_64",
+                        "allnoconfig"], capture_output=True, text=True,
+                       env=env)
+    out = r.stdout + r.stderr
+    if r.returncode:
+        return False, [], out
+    for f in new_c:
+        o = os.path.join(obj, f[:-2] + ".o")
+        if os.path.exists(o):
+            os.remove(o)
+    r = run_make(obj, *SERIES_CONFIGS[cfg]["targets"])
+    out += r.stdout + r.stderr
+    return r.returncode == 0, build_problems(out), out
+
+
+def build_problems(output):
+    """Warnings, errors and the linker's undefined references of a build
+    (pure)."""
+    import matrix
+    undefined = [ln.strip() for ln in output.splitlines()
+                 if "undefined reference to" in ln]
+    return undefined + [w for w in matrix.warnings_of(output)
+                        if w not in undefined]
+
+
+def forget_dropped(src, everything, pristine_top=treecfg.PRISTINE):
+    """Files an earlier run wrote into build/series/src that the series no
+    longer touches (a moved or dropped file, a Makefile a patch no longer
+    changes) go back to their pristine state, or away.  build/series/src is
+    hard links to the pristine tree and put() replaces a file with a new
+    one, so such a file is one that is not the pristine file's link."""
+    dropped = []
+    for root, dirs, names in os.walk(src):
+        for n in names:
+            path = os.path.join(root, n)
+            rel = os.path.relpath(path, src)
+            if rel == ".ims-series-src" or rel in everything:
+                continue
+            pristine = os.path.join(pristine_top, rel)
+            try:
+                same = os.path.samefile(path, pristine)
+            except OSError:
+                same = False
+            if not same:
+                dropped.append(rel)
+    for rel in dropped:
+        pristine = os.path.join(pristine_top, rel)
+        put(src, rel, open(pristine, "rb").read()
+            if os.path.exists(pristine) else None)
+    return dropped
+
+
+def build_prefixes(res, repo, patches, everything):
+    import matrix
     src = prefix_src()
-    obj = os.path.join(DIR, "obj")
-    os.makedirs(obj, exist_ok=True)
+    forget_dropped(src, everything)
+    objs = {}
+    for cfg, m in SERIES_CONFIGS.items():
+        objs[cfg] = os.path.join(DIR, m["obj"])
+        os.makedirs(objs[cfg], exist_ok=True)
+        with open(os.path.join(objs[cfg], "fragment.config"), "w") as f:
+            f.write(config_fragment(cfg))
     commits = git(repo, "rev-list", "--reverse", "HEAD~%d..HEAD" %
                   len(patches)).stdout.split()
-    everything = set(files)
     for i, c in enumerate(commits, 1):
         name = os.path.basename(patches[i - 1])
         present = set(git(repo, "ls-tree", "-r", "--name-only",
@@ -314,27 +461,31 @@ def check_series(res, build=True):
                 content = open(os.path.join(treecfg.PRISTINE, rel),
                                "rb").read()
             put(src, rel, content)
-        env = dict(os.environ, KCONFIG_ALLCONFIG=os.path.join(
-            treecfg.TOP, "harness", "configs", "ims.config"))
-        r = subprocess.run(["make", "-s", "-C", src, f"O={obj}",
-                            "ARCH=x86_64", "allnoconfig"],
-                           capture_output=True, text=True, env=env)
-        out = r.stdout + r.stderr
-        if r.returncode == 0:
-            r = run_make(obj, *BUILD_DIRS)
-            out += r.stdout + r.stderr
-        warnings = [ln for ln in out.splitlines()
-                    if re.search(r"\b(warning|error|WARNING|ERROR):", ln)]
-        if i == len(commits):
-            import matrix
-            bad = matrix.config_problems(
-                open(env["KCONFIG_ALLCONFIG"]).read(),
-                open(os.path.join(obj, ".config")).read())
-            _add(res, not bad, "series/builds/config-of-the-top",
-                 "; ".join(bad)[:400])
-        _add(res, r.returncode == 0 and not warnings,
-                f"series/builds/{name}",
-                "; ".join(warnings)[:400] or out.strip()[-400:])
+        added = git(repo, "diff-tree", "--no-commit-id", "--name-only", "-r",
+                    "--diff-filter=A", c).stdout.split()
+        new_c = [f for f in added if f.endswith(".c")]
+        for cfg, m in SERIES_CONFIGS.items():
+            t0 = time.time()
+            ok, warns, out = build_prefix(cfg, src, objs[cfg], new_c)
+            with open(os.path.join(objs[cfg], f"build-{i:02d}.log"),
+                      "w") as f:
+                f.write(out)
+            print(f"# series: {name} in {cfg}: {time.time() - t0:.0f}s",
+                  flush=True)
+            _add(res, ok and not warns,
+                 f"series/{m['verb']}/{cfg}/{name}",
+                 "; ".join(warns)[:400] or out.strip()[-400:])
+            if i == len(commits):
+                bad = matrix.config_problems(
+                    open(os.path.join(objs[cfg], "fragment.config")).read(),
+                    open(os.path.join(objs[cfg], ".config")).read())
+                _add(res, not bad, f"series/config-of-the-top/{cfg}",
+                     "; ".join(bad)[:400])
+        if new_c:
+            missing = uncompiled(new_c, objs.values())
+            _add(res, not missing, f"series/compiles-its-new-files/{name}",
+                 "no configuration compiled " + ", ".join(missing) +
+                 ": its Makefile or Kconfig line comes in a later patch")
 
 
 def main():
