@@ -805,4 +805,4 @@ static int __init ims_debugfs_init(void)
 	ims_debugfs_root = debugfs_create_dir("ims", NULL);
 	return 0;
 }
-core_initcall(ims_debugfs_init);
+postcore_initcall(ims_debugfs_init);

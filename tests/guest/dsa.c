@@ -180,9 +180,14 @@ int main(void)
 		const char *op = sys("/sys/bus/dsa/devices/dsa0/op_cap");
 		size_t l = strlen(op);
 
-		tap_check(l >= 2 && !strcmp(op + l - 2, "3f") &&
+		/*
+		 * The model's OPCAP is 0x3f (its qtest checks it), but idxd
+		 * hides BATCH in sysfs on DSA 1.0 devices where user
+		 * submission is not safe (INTEL-SA-01084), as on hardware.
+		 */
+		tap_check(l >= 2 && !strcmp(op + l - 2, "3d") &&
 			  (l == 2 || op[l - 3] == ','),
-			  "idxd read OPCAP: NOOP, BATCH, DRAIN, MEMMOVE, FILL, COMPARE",
+			  "idxd read OPCAP: NOOP, DRAIN, MEMMOVE, FILL, COMPARE (BATCH hidden by idxd)",
 			  "op_cap %s", op);
 	}
 	tap_check(!strcmp(sys("/sys/bus/dsa/devices/dsa0/ims_size"), "256"),
