@@ -126,12 +126,11 @@ static void idxd_ims_vec_drain(struct idxd_ims_vec *vec)
 }
 
 /*
- * Drain the vector's descriptors (unless @drained: the caller did), then
- * release its handle; ims_lock held. The vector has no handle afterwards,
- * also when the device refused the release or did not answer: it is
- * reported and returned.
+ * Drain the vector's descriptors, then release its handle; ims_lock held.
+ * The vector has no handle afterwards, also when the device refused the
+ * release or did not answer: it is reported and returned.
  */
-static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec, bool drained)
+static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
 	int rc = 0;
@@ -144,8 +143,7 @@ static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec, bool drained)
 	 * devices without handle commands as well, where the handle is the
 	 * slot itself.
 	 */
-	if (!drained)
-		idxd_ims_vec_drain(vec);
+	idxd_ims_vec_drain(vec);
 	if (idxd->request_int_handles) {
 		rc = idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
 		if (rc)
@@ -157,12 +155,12 @@ static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec, bool drained)
 	return rc;
 }
 
-static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec, bool drained)
+static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
 
 	lockdep_assert_held(&idxd->ims_lock);
-	idxd_ims_vec_put_handle(vec, drained);
+	idxd_ims_vec_put_handle(vec);
 	list_del(&vec->list);
 	idxd->ims_in_use--;
 	/* -EBUSY: the owner left its handler requested; the slot stays */
@@ -201,7 +199,7 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 			dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
 				 vec->map.index);
 		mutex_lock(&idxd->ims_lock);
-		idxd_ims_vec_destroy(vec, false);
+		idxd_ims_vec_destroy(vec);
 		mutex_unlock(&idxd->ims_lock);
 	}
 	device_remove_ims_domain(&idxd->pdev->dev);
@@ -340,7 +338,7 @@ int idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 	int rc;
 
 	mutex_lock(&vec->idxd->ims_lock);
-	rc = idxd_ims_vec_put_handle(vec, false);
+	rc = idxd_ims_vec_put_handle(vec);
 	mutex_unlock(&vec->idxd->ims_lock);
 	return rc;
 }
@@ -353,28 +351,18 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * Releases the vector's interrupt handle if it still has one (after a
  * drain of its PASID or work queue) and frees the IMS entry and @vec. Not
  * to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has started.
- * The drain, which waits for the device, runs without the device's IMS
- * lock: the vector is taken off the device's list first, so that
- * revocation and reset no longer touch it, and the other vectors of the
- * device are not held up meanwhile.
+ * The drain runs under the device's IMS lock, so that teardown, a
+ * revocation or a reset cannot pass the vector while its handle is being
+ * released.
  *
  * Context: Process context, may sleep.
  */
 void idxd_ims_vec_free(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
-	bool drain;
 
 	mutex_lock(&idxd->ims_lock);
-	list_del_init(&vec->list);
-	drain = vec->handle != INVALID_INT_HANDLE;
-	mutex_unlock(&idxd->ims_lock);
-
-	if (drain)
-		idxd_ims_vec_drain(vec);
-
-	mutex_lock(&idxd->ims_lock);
-	idxd_ims_vec_destroy(vec, drain);
+	idxd_ims_vec_destroy(vec);
 	mutex_unlock(&idxd->ims_lock);
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_free, "IDXD");

@@ -41,9 +41,8 @@ struct sim {
 	/* A device which stops answering; one which reads all ones */
 	bool			stall;
 	bool			gone;
-	/* What the driver sent; drains sent with the IMS lock held */
+	/* What the driver sent */
 	unsigned int		ncmds;
-	unsigned int		drains_locked;
 	union idxd_command_reg	cmds[32];
 	struct pci_dev		*pdev;
 	bool			registered;
@@ -98,9 +97,6 @@ static int sim_respond(void *arg)
 			continue;
 		}
 		wr32(s, IDXD_CMD_OFFSET, 0);
-		if ((cmd.cmd == IDXD_CMD_DRAIN_PASID || cmd.cmd == IDXD_CMD_DRAIN_WQ) &&
-		    mutex_is_locked(&idxd->ims_lock))
-			s->drains_locked++;
 		if (s->ncmds < ARRAY_SIZE(s->cmds))
 			s->cmds[s->ncmds++] = cmd;
 		if (cmd.cmd == IDXD_CMD_REQUEST_INT_HANDLE && s->error)
@@ -574,28 +570,6 @@ static unsigned int sim_count(struct sim *s, unsigned int from, unsigned int cmd
 }
 
 /*
- * Freeing a vector drains its PASID without the device's IMS lock (the
- * drain waits for the device; other vectors must not wait behind it).
- */
-static void idxd_ims_free_drains_unlocked(struct kunit *test)
-{
-	struct idxd_wq *wq = sim_ims_wq(test);
-	struct sim *s = test->priv;
-	struct idxd_ims_vec *vec;
-	unsigned int from;
-
-	s->handle_base = 0x100;
-	vec = idxd_ims_vec_alloc(wq, 9, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
-	from = s->ncmds;
-	s->drains_locked = 0;
-	idxd_ims_vec_free(vec);
-	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_DRAIN_PASID, 9), 1);
-	KUNIT_EXPECT_EQ(test, s->drains_locked, 0);
-}
-
-/*
  * A revocation drains each PASID once, after every handle is renewed:
  * three vectors of PASID 4 and one of PASID 6 take two drains, not four.
  */
@@ -830,7 +804,6 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_teardown_in_use),
 	KUNIT_CASE(idxd_ims_no_pasid),
 	KUNIT_CASE(idxd_ims_drain_without_handle_cmds),
-	KUNIT_CASE(idxd_ims_free_drains_unlocked),
 	KUNIT_CASE(idxd_ims_revocation_drains_once),
 	KUNIT_CASE(idxd_ims_alloc_races_teardown),
 	KUNIT_CASE(idxd_ims_release_failure),
