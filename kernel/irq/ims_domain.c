@@ -586,8 +586,9 @@ int device_create_ims_domain(struct device *dev,
  * the module of the driver being unbound, or to a module being unloaded,
  * has no owner left to free it and is freed, with a warning, before the
  * others are leaked. An owner that may outlive the domain frees its
- * vector by its map (pci_ims_free_irq()), which refuses a slot that a new
- * domain has given to another interrupt meanwhile.
+ * vector by its map (pci_ims_free_irq()), which refuses, with a one-time
+ * warning, a slot that a new domain has given to another interrupt
+ * meanwhile.
  *
  * Context: Process context, may sleep. Removal may free handlers and so
  * call the table's sync: the caller holds no lock that sync takes.

@@ -195,7 +195,7 @@ int main(void)
 		  "dmatest: memcpy on the WQ accel-config enabled, every iteration verified",
 		  "%s", summary[0] ? summary : "no dmatest summary");
 
-	/* --- save, disable, load again --- */
+	/* --- save, then disable (load-config is not run, see the README) --- */
 	rc = sh(ACCFG " save-config -s " SAVED " 2>&1 && cat " SAVED);
 	squeeze();
 	tap_check(rc == 0 && strstr(out, "\"dev\":\"wq0.0\"") &&
