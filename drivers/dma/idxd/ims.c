@@ -40,6 +40,31 @@ static const struct ims_slot_format idxd_ims_slot_format = {
 	.pasid_field	= GENMASK(31, 12),
 };
 
+/*
+ * The device halted and waits for a system reset: the owners of IMS
+ * vectors hear of it from this work item, as for the other reset types,
+ * because the interrupt thread which sees the halt also completes the
+ * commands that a holder of the IMS lock may wait for.
+ */
+static void idxd_ims_halt_work(struct work_struct *work)
+{
+	idxd_ims_halted(container_of(work, struct idxd_device, ims_halt_work));
+}
+
+/**
+ * idxd_ims_init - Initialize the IMS state of a new device
+ * @idxd:	The device, just allocated
+ *
+ * Before the device's interrupts are set up: a halt may tell the owners
+ * of IMS vectors (none yet) before idxd_ims_setup() has run.
+ */
+void idxd_ims_init(struct idxd_device *idxd)
+{
+	mutex_init(&idxd->ims_lock);
+	INIT_LIST_HEAD(&idxd->ims_vecs);
+	INIT_WORK(&idxd->ims_halt_work, idxd_ims_halt_work);
+}
+
 /**
  * idxd_ims_read_caps - Discover the IMS table of a device
  * @idxd:	The device
@@ -88,8 +113,6 @@ void idxd_ims_setup(struct idxd_device *idxd)
 	};
 	int rc;
 
-	mutex_init(&idxd->ims_lock);
-	INIT_LIST_HEAD(&idxd->ims_vecs);
 	idxd->ims_in_use = 0;
 	if (!idxd->ims_size) {
 		dev_info(dev, "no IMS table, MSI-X only\n");
@@ -180,8 +203,7 @@ static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
  */
 void idxd_ims_teardown(struct idxd_device *idxd)
 {
-	struct idxd_ims_vec *vec, *tmp;
-	LIST_HEAD(vecs);
+	struct idxd_ims_vec *vec;
 
 	mutex_lock(&idxd->ims_lock);
 	if (!idxd->ims_enabled) {
@@ -189,10 +211,16 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 		return;
 	}
 	idxd->ims_enabled = false;
-	list_splice_init(&idxd->ims_vecs, &vecs);
-	mutex_unlock(&idxd->ims_lock);
-
-	list_for_each_entry_safe(vec, tmp, &vecs, list) {
+	/*
+	 * One vector at a time, taken off the list under the lock: the owner
+	 * of a vector whose REMOVING has not started may still free it (from
+	 * another vector's callback, for example), and a free takes its
+	 * vector off the list.
+	 */
+	while ((vec = list_first_entry_or_null(&idxd->ims_vecs, struct idxd_ims_vec,
+					       list))) {
+		list_del_init(&vec->list);
+		mutex_unlock(&idxd->ims_lock);
 		if (vec->event)
 			vec->event(vec, IDXD_IMS_EVENT_REMOVING, vec->ctx);
 		else
@@ -200,8 +228,8 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 				 vec->map.index);
 		mutex_lock(&idxd->ims_lock);
 		idxd_ims_vec_destroy(vec);
-		mutex_unlock(&idxd->ims_lock);
 	}
+	mutex_unlock(&idxd->ims_lock);
 	device_remove_ims_domain(&idxd->pdev->dev);
 }
 
@@ -474,15 +502,16 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 
 /**
  * idxd_ims_reset_done - Tell the IMS vectors' owners that the device was reset
- * @idxd:	The device, after a function level reset and its
- *		reconfiguration
+ * @idxd:	The device, reconfigured after a function level reset, or
+ *		enabled again by the driver's recovery of a halt (software
+ *		reset)
  *
- * The reset cleared the IMS table and dropped every interrupt handle and
- * every descriptor in flight. The IMS core has restored the entries (from
- * pci_restore_state()); this requests a new handle for every vector which
- * had one before the reset or the halt which caused it (none if the device
- * has none left) and gives each owner
- * %IDXD_IMS_EVENT_RESET, under the same rules as idxd_ims_revoke_handles().
+ * The reset dropped every interrupt handle and every descriptor in flight.
+ * After an FLR, which cleared the IMS table, the IMS core has restored the
+ * entries (from pci_restore_state()). This requests a new handle for every
+ * vector which had one before the reset or the halt which caused it (none
+ * if the device has none left) and gives each owner %IDXD_IMS_EVENT_RESET,
+ * under the same rules as idxd_ims_revoke_handles().
  * The owner resubmits what it had in flight once its work queue is
  * enabled again.
  */

@@ -41,6 +41,25 @@ struct sim {
 	/* A device which stops answering; one which reads all ones */
 	bool			stall;
 	bool			gone;
+	/*
+	 * Hold the answer to interrupt driven commands (@holding while one
+	 * is held), counting the commands written over the held one; halt
+	 * the device with @halt_reset (a held command gets no answer); raise
+	 * the command completion cause once.
+	 */
+	bool			hold;
+	bool			holding;
+	unsigned int		overwrites;
+	bool			halt;
+	u32			halt_reset;
+	bool			raise_cmd;
+	/*
+	 * Answer interrupt driven commands with the active bit clear, as the
+	 * device does, for callers which compare the whole status
+	 */
+	bool			exact_status;
+	/* Responder iterations started, for sim_sync() */
+	unsigned long		loops;
 	/* What the driver sent */
 	unsigned int		ncmds;
 	union idxd_command_reg	cmds[32];
@@ -72,6 +91,46 @@ static void sim_raise(struct sim *s, u32 cause)
 	wr32(s, IDXD_INTCAUSE_OFFSET, 0);
 }
 
+/* The device halts and asks for the reset @s->halt_reset */
+static bool sim_halt(struct sim *s)
+{
+	union gensts_reg gensts = { };
+
+	if (!READ_ONCE(s->halt))
+		return false;
+	gensts.state = IDXD_DEVICE_STATE_HALT;
+	gensts.reset_type = s->halt_reset;
+	wr32(s, IDXD_GENSTATS_OFFSET, gensts.bits);
+	sim_raise(s, IDXD_INTC_HALT_STATE);
+	/* Cleared once the driver has handled the halt */
+	WRITE_ONCE(s->halt, false);
+	return true;
+}
+
+/*
+ * Hold an interrupt driven command until the test lets it go; a command
+ * written meanwhile would overwrite it. False if the device halted.
+ */
+static bool sim_hold(struct sim *s)
+{
+	bool answer = true;
+
+	WRITE_ONCE(s->holding, true);
+	while (READ_ONCE(s->hold) && !kthread_should_stop()) {
+		if (rd32(s, IDXD_CMD_OFFSET)) {
+			s->overwrites++;
+			break;
+		}
+		if (sim_halt(s)) {
+			answer = false;
+			break;
+		}
+		usleep_range(20, 50);
+	}
+	WRITE_ONCE(s->holding, false);
+	return answer;
+}
+
 static int sim_respond(void *arg)
 {
 	struct sim *s = arg;
@@ -79,15 +138,26 @@ static int sim_respond(void *arg)
 
 	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);
 	while (!kthread_should_stop()) {
-		union idxd_command_reg cmd = { .bits = rd32(s, IDXD_CMD_OFFSET) };
+		union idxd_command_reg cmd;
 		u32 status = IDXD_CMDSTS_SUCCESS;
 
+		WRITE_ONCE(s->loops, s->loops + 1);
+		/* What the test changed before sim_sync() is seen from here on */
+		smp_mb();
+		cmd.bits = rd32(s, IDXD_CMD_OFFSET);
 		if (s->revoke) {
 			sim_raise(s, IDXD_INTC_INT_HANDLE_REVOKED);
 			/* Cleared once the revocation work is queued */
 			s->revoke = false;
 		}
+		sim_halt(s);
+		if (READ_ONCE(s->raise_cmd)) {
+			sim_raise(s, IDXD_INTC_CMD);
+			WRITE_ONCE(s->raise_cmd, false);
+		}
 		if (READ_ONCE(s->gone)) {
+			/* Whatever was written went nowhere */
+			wr32(s, IDXD_CMD_OFFSET, 0);
 			wr32(s, IDXD_CMDSTS_OFFSET, U32_MAX);
 			usleep_range(20, 50);
 			continue;
@@ -116,8 +186,24 @@ static int sim_respond(void *arg)
 		 * it polls, has read the answer.
 		 */
 		if (cmd.int_req) {
-			wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
+			if (READ_ONCE(s->hold) && !sim_hold(s))
+				continue;
+			if (!READ_ONCE(s->exact_status)) {
+				wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
+				sim_raise(s, IDXD_INTC_CMD);
+				continue;
+			}
+			/*
+			 * Active again once the driver has read the answer
+			 * (it may have sent its next command by then; the
+			 * tests in this mode send interrupt driven ones only)
+			 */
+			wr32(s, IDXD_CMDSTS_OFFSET, status);
 			sim_raise(s, IDXD_INTC_CMD);
+			while (test_bit(IDXD_FLAG_CMD_RUNNING, &idxd->flags) &&
+			       !rd32(s, IDXD_CMD_OFFSET) && !kthread_should_stop())
+				usleep_range(20, 50);
+			wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
 			continue;
 		}
 		wr32(s, IDXD_CMDSTS_OFFSET, status);
@@ -127,6 +213,70 @@ static int sim_respond(void *arg)
 		spin_unlock(&idxd->cmd_lock);
 	}
 	return 0;
+}
+
+/*
+ * Wait until the responder has run a whole iteration which started after
+ * the caller's changes, so that none of its decisions predates them.
+ */
+static void sim_sync(struct sim *s)
+{
+	unsigned long start;
+	int i;
+
+	/* The changes before the count; pairs with the responder's barrier */
+	smp_mb();
+	start = READ_ONCE(s->loops);
+	for (i = 0; i < 10000 && READ_ONCE(s->loops) - start < 2; i++)
+		usleep_range(50, 100);
+}
+
+/* Wait until the responder holds an interrupt driven command */
+static bool sim_wait_holding(struct sim *s)
+{
+	int i;
+
+	for (i = 0; i < 2000 && !READ_ONCE(s->holding); i++)
+		usleep_range(500, 1000);
+	return READ_ONCE(s->holding);
+}
+
+/* A driver call made from a thread of its own, while the test plays the device */
+struct sim_call {
+	int			(*fn)(struct sim_call *c);
+	struct sim		*s;
+	struct idxd_ims_vec	*vec;
+	int			rc;
+	struct completion	done;
+};
+
+static int sim_call_thread(void *data)
+{
+	struct sim_call *c = data;
+
+	c->rc = c->fn(c);
+	complete(&c->done);
+	return 0;
+}
+
+/* Start @fn in a thread, on @cpu if not negative */
+static struct sim_call *sim_call_start(struct kunit *test, int (*fn)(struct sim_call *c),
+				       struct idxd_ims_vec *vec, int cpu)
+{
+	struct sim_call *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct task_struct *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->fn = fn;
+	c->s = test->priv;
+	c->vec = vec;
+	init_completion(&c->done);
+	t = kthread_create(sim_call_thread, c, "idxd-ims-kunit-call");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	if (cpu >= 0)
+		kthread_bind(t, cpu);
+	wake_up_process(t);
+	return c;
 }
 
 static int ims_kunit_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -193,6 +343,7 @@ static int sim_init(struct kunit *test)
 	spin_lock_init(&idxd->cmd_lock);
 	spin_lock_init(&idxd->dev_lock);
 	init_waitqueue_head(&idxd->cmd_waitq);
+	idxd_ims_init(idxd);
 	idxd->hw.cmd_cap = BIT(IDXD_CMD_REQUEST_INT_HANDLE) | BIT(IDXD_CMD_RELEASE_INT_HANDLE);
 	idxd->request_int_handles = true;
 	idxd->wq = alloc_workqueue("idxd-ims-kunit", WQ_UNBOUND, 0);
@@ -496,6 +647,53 @@ static void idxd_ims_teardown_in_use(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, slot_word(s, slot0, 12), BIT(0));
 }
 
+struct ims_free_other {
+	struct idxd_ims_vec	*other;
+	atomic_t		removing;
+};
+
+/* REMOVING of one vector: its owner also frees another one it holds */
+static void ims_free_other_event(struct idxd_ims_vec *vec, enum idxd_ims_event event,
+				 void *ctx)
+{
+	struct ims_free_other *f = ctx;
+
+	if (event != IDXD_IMS_EVENT_REMOVING)
+		return;
+	atomic_inc(&f->removing);
+	if (f->other) {
+		idxd_ims_vec_free(f->other);
+		f->other = NULL;
+	}
+}
+
+/*
+ * An owner frees a vector whose REMOVING has not started, here from the
+ * REMOVING of another of its vectors: teardown goes on with the vectors
+ * still allocated and does not touch the freed one.
+ */
+static void idxd_ims_teardown_owner_frees_another(struct kunit *test)
+{
+	struct ims_free_other *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec[3];
+	struct idxd_wq *wq;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	wq = sim_ims_wq(test);
+	for (i = 0; i < 3; i++) {
+		vec[i] = idxd_ims_vec_alloc(wq, 3 + i, ims_free_other_event, f);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec[i]);
+	}
+	/* The first vector's REMOVING frees the second */
+	f->other = vec[1];
+	idxd_ims_teardown(s->idxd);
+	KUNIT_EXPECT_NULL(test, f->other);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->removing), 2);
+	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
+}
+
 /* Whether the driver sent @cmd with @operand since command number @from */
 static bool sim_sent(struct sim *s, unsigned int from, unsigned int cmd, u32 operand)
 {
@@ -719,8 +917,15 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 		fastest = min(fastest, ktime_us_delta(ktime_get(), start));
 	}
 	KUNIT_EXPECT_LT(test, fastest, 5000);
+	/*
+	 * The device comes back with nothing pending: the last release was
+	 * dropped, and no answer to it may come after the stall below.
+	 */
+	for (i = 0; i < 1000 && rd32(s, IDXD_CMD_OFFSET); i++)
+		usleep_range(100, 200);
+	KUNIT_EXPECT_EQ(test, rd32(s, IDXD_CMD_OFFSET), 0);
 	WRITE_ONCE(s->gone, false);
-	usleep_range(1000, 2000);
+	sim_sync(s);
 	wr32(s, IDXD_CMDSTS_OFFSET, IDXD_CMDSTS_ACTIVE);
 
 	WRITE_ONCE(s->stall, true);
@@ -729,6 +934,211 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 			-ETIMEDOUT);
 	KUNIT_EXPECT_LT(test, ktime_ms_delta(ktime_get(), start), 1000);
 	WRITE_ONCE(s->stall, false);
+}
+
+static int sim_call_drain(struct sim_call *c)
+{
+	idxd_device_drain_pasid(c->s->idxd, 5);
+	return 0;
+}
+
+static int sim_call_release(struct sim_call *c)
+{
+	return idxd_device_release_int_handle(c->s->idxd, 0x105, IDXD_IRQ_IMS);
+}
+
+/*
+ * idxd_cmd_exec() drops the command lock while its interrupt driven
+ * command runs: a release in that window waits for it to complete rather
+ * than writing RELEASE_INT_HANDLE over it.
+ */
+static void idxd_ims_release_waits_for_command(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	struct sim_call *drain, *release;
+	unsigned int from;
+
+	s->idxd->pdev = sim_pdev(test, s);
+	from = s->ncmds;
+	WRITE_ONCE(s->hold, true);
+	drain = sim_call_start(test, sim_call_drain, NULL, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	/* On the test's CPU: the release polls with interrupts off */
+	release = sim_call_start(test, sim_call_release, NULL, 0);
+	msleep(50);
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&release->done),
+			       "the release did not wait for the drain");
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&drain->done);
+	wait_for_completion(&release->done);
+	KUNIT_EXPECT_EQ_MSG(test, s->overwrites, 0,
+			    "a command was written while DRAIN_PASID was pending");
+	KUNIT_EXPECT_EQ(test, release->rc, 0);
+	KUNIT_ASSERT_EQ(test, s->ncmds - from, 2);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[from].cmd, IDXD_CMD_DRAIN_PASID);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[from + 1].cmd, IDXD_CMD_RELEASE_INT_HANDLE);
+	KUNIT_EXPECT_EQ(test, (u32)s->cmds[from + 1].operand, CMD_INT_HANDLE_IMS | 0x105);
+}
+
+static int sim_call_request(struct sim_call *c)
+{
+	int handle;
+
+	return idxd_device_request_int_handle(c->s->idxd, 5, &handle, IDXD_IRQ_IMS);
+}
+
+/*
+ * A release which timed out leaves its command possibly active: no
+ * command is written over it, polled or interrupt driven, until the
+ * device shows that it is done with it.
+ */
+static void idxd_ims_no_command_over_timed_out_release(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	union idxd_command_reg stuck;
+	struct sim_call *request;
+	unsigned long left;
+	int handle = -1;
+
+	s->idxd->pdev = sim_pdev(test, s);
+	WRITE_ONCE(s->stall, true);
+	sim_sync(s);
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x106, IDXD_IRQ_IMS),
+			-ETIMEDOUT);
+	stuck.bits = rd32(s, IDXD_CMD_OFFSET);
+	KUNIT_ASSERT_EQ(test, (u32)stuck.cmd, IDXD_CMD_RELEASE_INT_HANDLE);
+
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x107, IDXD_IRQ_IMS),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, rd32(s, IDXD_CMD_OFFSET), stuck.bits);
+
+	/* idxd_cmd_exec() reports a hardware error at once, and sends nothing */
+	request = sim_call_start(test, sim_call_request, NULL, -1);
+	left = wait_for_completion_timeout(&request->done, HZ);
+	KUNIT_EXPECT_NE_MSG(test, left, 0, "a command was sent over the timed out one");
+	KUNIT_EXPECT_EQ(test, rd32(s, IDXD_CMD_OFFSET), stuck.bits);
+	if (left) {
+		KUNIT_EXPECT_EQ(test, request->rc, -ENXIO);
+	} else {
+		/* Let it end: the device answers it after all */
+		WRITE_ONCE(s->stall, false);
+		wait_for_completion(&request->done);
+		WRITE_ONCE(s->stall, true);
+	}
+
+	/* The device is done with the release: commands go through again */
+	sim_sync(s);
+	wr32(s, IDXD_CMD_OFFSET, 0);
+	wr32(s, IDXD_CMDSTS_OFFSET, 0);
+	WRITE_ONCE(s->stall, false);
+	sim_sync(s);
+	s->handle_base = 0x200;
+	KUNIT_EXPECT_EQ(test, idxd_device_request_int_handle(s->idxd, 5, &handle, IDXD_IRQ_IMS),
+			0);
+	KUNIT_EXPECT_EQ(test, handle, 0x205);
+	KUNIT_EXPECT_EQ(test, idxd_device_release_int_handle(s->idxd, 0x205, IDXD_IRQ_IMS), 0);
+}
+
+struct sim_events {
+	atomic_t		n[IDXD_IMS_EVENT_REMOVING + 1];
+};
+
+static void sim_count_event(struct idxd_ims_vec *vec, enum idxd_ims_event event, void *ctx)
+{
+	struct sim_events *ev = ctx;
+
+	atomic_inc(&ev->n[event]);
+}
+
+static int sim_call_vec_request(struct sim_call *c)
+{
+	return idxd_ims_vec_request_handle(c->vec);
+}
+
+/*
+ * The device halts (asking for a system reset) while a command of an
+ * owner's call, which holds the IMS lock, is in flight: the halt completes
+ * it with a hardware error, the call returns, and the owner hears HALTED
+ * (the work which tells it takes the IMS lock).
+ */
+static void idxd_ims_halt_completes_command(struct kunit *test)
+{
+	struct sim_events *ev = kunit_kzalloc(test, sizeof(*ev), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	struct sim_call *request;
+	struct idxd_wq *wq;
+	unsigned long left;
+
+	KUNIT_ASSERT_NOT_NULL(test, ev);
+	wq = sim_ims_wq(test);
+	vec = idxd_ims_vec_alloc(wq, 3, sim_count_event, ev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	WRITE_ONCE(s->hold, true);
+	request = sim_call_start(test, sim_call_vec_request, vec, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "REQUEST_INT_HANDLE never arrived");
+	s->halt_reset = IDXD_DEVICE_RESET_COLD;
+	WRITE_ONCE(s->halt, true);
+	left = wait_for_completion_timeout(&request->done, 2 * HZ);
+	KUNIT_EXPECT_NE_MSG(test, left, 0, "the halt left the command in flight waiting");
+	if (!left) {
+		/* Let it end: a completion after all */
+		WRITE_ONCE(s->raise_cmd, true);
+		wait_for_completion(&request->done);
+	} else {
+		KUNIT_EXPECT_EQ(test, request->rc, -ENXIO);
+	}
+	WRITE_ONCE(s->hold, false);
+	flush_workqueue(s->idxd->wq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ev->n[IDXD_IMS_EVENT_HALTED]), 1);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec), INVALID_INT_HANDLE);
+	wr32(s, IDXD_GENSTATS_OFFSET, 0);
+	idxd_ims_vec_free(vec);
+}
+
+/*
+ * A halt which asks for a software reset: idxd's recovery resets, then
+ * configures and enables the device; when it gets that far, the vectors
+ * which had a handle get a new one and their owners RESET. (7.3 sends no
+ * command to a halted device, so here the device leaves its halt before
+ * the recovery runs, as if Reset Device had reached it.)
+ */
+static void idxd_ims_software_reset_renews(struct kunit *test)
+{
+	struct sim_events *ev = kunit_kzalloc(test, sizeof(*ev), GFP_KERNEL);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *vec;
+	struct idxd_wq *wq;
+	unsigned int from;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ev);
+	wq = sim_ims_wq(test);
+	vec = idxd_ims_vec_alloc(wq, 3, sim_count_event, ev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	s->handle_base = 0x100;
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	s->handle_base = 0x300;
+	from = s->ncmds;
+	/* idxd_device_enable() compares the whole status */
+	WRITE_ONCE(s->exact_status, true);
+	/* The recovery waits for the IMS lock until the halt is over */
+	mutex_lock(&s->idxd->ims_lock);
+	s->halt_reset = IDXD_DEVICE_RESET_SOFTWARE;
+	WRITE_ONCE(s->halt, true);
+	for (i = 0; i < 2000 && READ_ONCE(s->halt); i++)
+		usleep_range(500, 1000);
+	wr32(s, IDXD_GENSTATS_OFFSET, 0);
+	mutex_unlock(&s->idxd->ims_lock);
+	flush_workqueue(s->idxd->wq);
+	WRITE_ONCE(s->exact_status, false);
+	sim_sync(s);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_RESET_DEVICE, 0), 1);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_ENABLE_DEVICE, 0), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ev->n[IDXD_IMS_EVENT_HALTED]), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ev->n[IDXD_IMS_EVENT_RESET]), 1);
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(vec), 0x300 + vec->map.index);
+	idxd_ims_vec_free(vec);
 }
 
 /*
@@ -802,12 +1212,17 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_pasid_range),
 	KUNIT_CASE(idxd_ims_revocation),
 	KUNIT_CASE(idxd_ims_teardown_in_use),
+	KUNIT_CASE(idxd_ims_teardown_owner_frees_another),
 	KUNIT_CASE(idxd_ims_no_pasid),
 	KUNIT_CASE(idxd_ims_drain_without_handle_cmds),
 	KUNIT_CASE(idxd_ims_revocation_drains_once),
 	KUNIT_CASE(idxd_ims_alloc_races_teardown),
 	KUNIT_CASE(idxd_ims_release_failure),
 	KUNIT_CASE(idxd_ims_release_dead_device),
+	KUNIT_CASE(idxd_ims_release_waits_for_command),
+	KUNIT_CASE(idxd_ims_no_command_over_timed_out_release),
+	KUNIT_CASE(idxd_ims_halt_completes_command),
+	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
 	{}
