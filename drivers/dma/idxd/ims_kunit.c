@@ -734,7 +734,7 @@ static void idxd_ims_release_dead_device(struct kunit *test)
 /*
  * The IMS core at unbind: handlers that the unbound driver's module still
  * holds (its remove() forgot them) are freed, every one, shared handlers
- * included, with a warning each, and the domain is removed, not leaked.
+ * included, with one warning, and the domain is removed, not leaked.
  * The case lives here because such a handler must be in a module, and this
  * suite is built into one (the stand-in driver's owner).
  */
@@ -763,7 +763,7 @@ static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 
 	kunit_warning_suppress(test) {
 		device_release_driver(dev);
-		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 3);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
 	}
 	/* Both vectors are freed with the domain */
 	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(a.virq));
