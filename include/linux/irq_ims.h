@@ -252,12 +252,6 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info);
 int ims_set_cookie(struct device *dev, unsigned int index,
 		   const union msi_instance_cookie *cookie);
 int ims_sync_all(struct device *dev);
-
-/* Internal to the IMS core (table library, PCI/IMS glue); not exported */
-int __device_create_ims_domain(struct device *dev,
-			       const struct msi_domain_template *template,
-			       unsigned int hwsize, void *data,
-			       void (*release)(void *data, bool orphaned));
 #else
 static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
 
@@ -269,14 +263,6 @@ static inline int device_ims_supported(struct device *dev)
 static inline int device_create_ims_domain(struct device *dev,
 					   const struct msi_domain_template *template,
 					   unsigned int hwsize, void *data)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int __device_create_ims_domain(struct device *dev,
-					     const struct msi_domain_template *template,
-					     unsigned int hwsize, void *data,
-					     void (*release)(void *data, bool orphaned))
 {
 	return -EOPNOTSUPP;
 }

@@ -20,6 +20,7 @@
 #include <linux/pci.h>
 
 #include "internals.h"
+#include "ims_internal.h"
 
 #define IMS_DOMID	MSI_SECONDARY_DOMAIN
 
@@ -438,11 +439,16 @@ static void ims_teardown(struct device *dev, struct ims_devres *dr, bool unbind)
 {
 	bool removed;
 
+	/*
+	 * Not under the global lock: free_irq() calls the table's sync. The
+	 * devres entry is detached already, and the driver is in its own
+	 * unbind: nothing else removes the domain meanwhile.
+	 */
+	if (unbind)
+		ims_free_unbound_handlers(dev);
 	scoped_guard(mutex, &ims_domain_lock) {
 		/* The debugfs reader takes the descriptor lock: remove it first */
 		debugfs_remove(dr->debugfs);
-		if (unbind)
-			ims_free_unbound_handlers(dev);
 		removed = ims_remove_domain(dev);
 		/* Device managed vectors went with the domain: forget them */
 		while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
@@ -660,7 +666,8 @@ EXPORT_SYMBOL_NS_GPL(device_remove_ims_domain, "IMS");
  * number in @virq. On failure @index holds the error code: -ENODEV without
  * an IMS domain, -ERANGE for a slot beyond the table, -EBUSY for a slot in
  * use, -ENOSPC when no slot is free, -EINVAL for a cookie the domain cannot
- * encode; nothing is allocated then.
+ * encode, or the error code of the domain or its parent (-ENOSPC when the
+ * CPU vectors are exhausted, -ENOMEM); nothing is allocated then.
  */
 struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 				    union msi_instance_cookie *icookie,
@@ -719,10 +726,12 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
  * @map:	The mapping returned by the allocation
  *
  * The handler must have been freed before. The vector is freed only if its
- * slot still holds the interrupt @map names: a stale map (its vector was
- * freed, or the domain removed, and the slot given to another interrupt
- * since) frees nothing. The checks and the free are one step under the
- * device's MSI descriptor lock.
+ * slot still holds the interrupt number @map names, so a map whose slot
+ * went to another interrupt number since (its vector was freed, or the
+ * domain leaked and a new one created) frees nothing. A new vector that
+ * got the old number back at the same slot cannot be told apart: a map
+ * must not be used after its vector was freed. The checks and the free
+ * are one step under the device's MSI descriptor lock.
  *
  * Context: Process context, may sleep.
  * Return: 0 on success; -EINVAL for a map that holds an error code;

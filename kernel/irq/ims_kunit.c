@@ -324,6 +324,18 @@ static void ims_policy_raw_template_checked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
 
+	/* The PCI wrapper: the same checks, the same error codes */
+	*t = good;
+	t->chip.irq_unmask = NULL;
+	KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL), -EINVAL);
+	*t = good;
+	KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL),
+			accepting_parent() ? 0 : -EOPNOTSUPP);
+	if (accepting_parent())
+		KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL), -EBUSY);
+	pci_remove_ims_domain(pdev);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+
 	*t = good;
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL),
 			accepting_parent() ? 0 : -EOPNOTSUPP);
@@ -400,10 +412,11 @@ static const struct msi_parent_ops ims_fake_parent_ops = {
 	.init_dev_msi_info	= ims_fake_init_dev_msi_info,
 };
 
+/* Not the MSI core's -ENOSPC for multi-vector PCI/MSI: it must come through */
 static int ims_fake_alloc(struct irq_domain *domain, unsigned int virq,
 			  unsigned int nr_irqs, void *arg)
 {
-	return -ENOSPC;
+	return -EIO;
 }
 
 static const struct irq_domain_ops ims_fake_domain_ops = {
@@ -450,14 +463,15 @@ static void ims_policy_parent_errors(struct kunit *test)
 	fp.prepare_ret = -ENXIO;
 	prepare = ims_create_domain(&pdev->dev, &info);
 	fp.prepare_ret = 0;
-	/* The stand-in's alloc() fails every vector with -ENOSPC */
+	/* The stand-in's alloc() fails every vector with -EIO */
 	memset(info.mem, 0xa5, NSLOTS * 16);
 	created = ims_create_domain(&pdev->dev, &info);
 	if (!created) {
 		map = device_ims_alloc_irq(&pdev->dev, 2, NULL, NULL);
 		KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 2), 0);
-		device_remove_ims_domain(&pdev->dev);
 	}
+	/* Whatever was created goes before the stand-in does */
+	device_remove_ims_domain(&pdev->dev);
 	dev_set_msi_domain(&pdev->dev, real);
 	irq_domain_remove(fake);
 	irq_domain_free_fwnode(dinfo.fwnode);
@@ -465,7 +479,7 @@ static void ims_policy_parent_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, refused, -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, prepare, -ENXIO);
 	KUNIT_EXPECT_EQ(test, created, 0);
-	KUNIT_EXPECT_EQ(test, map.index, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, map.index, -EIO);
 	KUNIT_EXPECT_EQ(test, word(info.mem + 2 * 16, 12), 0xa5a5a5a5);
 	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
 	KUNIT_EXPECT_EQ(test, ims_create_domain(&pdev->dev, &info),
