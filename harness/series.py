@@ -57,13 +57,18 @@ ALLYES_DIRS = BUILD_DIRS + ["drivers/iommu/", "drivers/pci/",
                             "arch/x86/kernel/early-quirks.o"]
 # The configurations every prefix is built in, each in its own O=
 # directory under build/series/ (incremental; ccache is shared):
-#   test    allnoconfig + ims.config, the test kernel's configuration:
-#           vmlinux linked and the modules through modpost, so that a
-#           prefix using a symbol a later patch defines fails.  Linked in
+#   test    allnoconfig + ims.config, the test configuration: vmlinux
+#           linked and the modules through modpost, so that a prefix using
+#           a symbol a later patch defines fails.  The guest kernel
+#           (build/obj, harness/kconfig.sh) is ims.config with
+#           harness/configs/guest.config laid over it (transparent huge
+#           pages, for the VFIO selftests), which is left out here so that
+#           the series builds what the patches need and no more.  Linked in
 #           this configuration because make check's own kernel keeps its
-#           objects in ccache (build/series/obj and build/series/src are
-#           siblings like build/obj and build/src: the compiler sees the
-#           same relative paths).
+#           objects in ccache and shares those guest.config does not change
+#           (build/series/obj and build/series/src are siblings like
+#           build/obj and build/src: the compiler sees the same relative
+#           paths).
 #   allyes  allnoconfig + the x86 base of ims.config +
 #           series-allyes.config: everything the touched directories offer
 #           on x86_64 (the IMS core under COMPILE_TEST from the patch that
