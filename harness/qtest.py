@@ -22,8 +22,8 @@ FIRMWARE = ["/usr/share/seabios", "/usr/lib/ipxe/qemu", "/usr/share/qemu"]
 # program -> the test cases (glib test paths below /x86_64/PROGRAM/)
 QTESTS = {
     "intel-dsa": ["registers", "command-errors", "command-interrupt",
-                  "operations", "batch", "batch-budget", "interrupts", "flr",
-                  "ims-no-pasid", "revoke-control"],
+                  "operations", "batch", "batch-fence", "batch-budget",
+                  "interrupts", "flr", "ims-no-pasid", "revoke-control"],
 }
 
 TAP = re.compile(r"^(ok|not ok) \d+ (\S+)(?:\s+#\s*(SKIP)\b\s*(.*))?")

@@ -588,6 +588,17 @@ def series_tests(report):
               os.path.samefile(os.path.join(src, "drivers/base/core.c"),
                                os.path.join(pri, "drivers/base/core.c")))
         report("series/prefix-tree-forgets-dropped-files", ok)
+    # the objects of C files a prefix does not have are removed before it
+    # is built, so a Makefile line naming one cannot link a stale object
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "kernel", "irq"))
+        for n in ("ims.o", ".ims.o.cmd", "msi.o", ".msi.o.cmd"):
+            open(os.path.join(d, "kernel", "irq", n), "w").close()
+        gone = series.forget_objects(["kernel/irq/ims.c"], d)
+        left = sorted(os.listdir(os.path.join(d, "kernel", "irq")))
+        report("series/absent-source-objects-removed",
+               sorted(gone) == ["kernel/irq/.ims.o.cmd", "kernel/irq/ims.o"]
+               and left == [".msi.o.cmd", "msi.o"], f"{gone} {left}")
     # a patch's new C file that no configuration compiled is named
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "a", "drivers", "base"))

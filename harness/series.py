@@ -57,13 +57,18 @@ ALLYES_DIRS = BUILD_DIRS + ["drivers/iommu/", "drivers/pci/",
                             "arch/x86/kernel/early-quirks.o"]
 # The configurations every prefix is built in, each in its own O=
 # directory under build/series/ (incremental; ccache is shared):
-#   test    allnoconfig + ims.config, the test kernel's configuration:
-#           vmlinux linked and the modules through modpost, so that a
-#           prefix using a symbol a later patch defines fails.  Linked in
+#   test    allnoconfig + ims.config, the test configuration: vmlinux
+#           linked and the modules through modpost, so that a prefix using
+#           a symbol a later patch defines fails.  The guest kernel
+#           (build/obj, harness/kconfig.sh) is ims.config with
+#           harness/configs/guest.config laid over it (transparent huge
+#           pages, for the VFIO selftests), which is left out here so that
+#           the series builds what the patches need and no more.  Linked in
 #           this configuration because make check's own kernel keeps its
-#           objects in ccache (build/series/obj and build/series/src are
-#           siblings like build/obj and build/src: the compiler sees the
-#           same relative paths).
+#           objects in ccache and shares those guest.config does not change
+#           (build/series/obj and build/series/src are siblings like
+#           build/obj and build/src: the compiler sees the same relative
+#           paths).
 #   allyes  allnoconfig + the x86 base of ims.config +
 #           series-allyes.config: everything the touched directories offer
 #           on x86_64 (the IMS core under COMPILE_TEST from the patch that
@@ -376,7 +381,23 @@ def uncompiled(new_c, objdirs):
                        for o in objdirs)]
 
 
-def build_prefix(cfg, src, obj, new_c):
+def forget_objects(c_files, objdir):
+    """Remove the objects (and kbuild's .cmd files) of C files from an O=
+    directory; returns what was removed.  For the C files a prefix does
+    not have yet: an object an earlier run left would let a Makefile line
+    that names it link at a prefix where its source does not exist."""
+    gone = []
+    for f in c_files:
+        d, n = os.path.split(f[:-2])
+        for rel in (os.path.join(d, n + ".o"), os.path.join(d, f".{n}.o.cmd")):
+            path = os.path.join(objdir, rel)
+            if os.path.exists(path):
+                os.remove(path)
+                gone.append(rel)
+    return gone
+
+
+def build_prefix(cfg, src, obj, new_c, absent_c=()):
     """Configure and build one prefix in one configuration; the objects of
     the prefix's new C files are removed first, so that one found after
     the build was compiled by this prefix.  Returns (ok, warnings,
@@ -389,10 +410,7 @@ def build_prefix(cfg, src, obj, new_c):
     out = r.stdout + r.stderr
     if r.returncode:
         return False, [], out
-    for f in new_c:
-        o = os.path.join(obj, f[:-2] + ".o")
-        if os.path.exists(o):
-            os.remove(o)
+    forget_objects(list(new_c) + list(absent_c), obj)
     r = run_make(obj, *SERIES_CONFIGS[cfg]["targets"])
     out += r.stdout + r.stderr
     return r.returncode == 0, build_problems(out), out
@@ -451,6 +469,7 @@ def build_prefixes(res, repo, patches, everything):
         name = os.path.basename(patches[i - 1])
         present = set(git(repo, "ls-tree", "-r", "--name-only",
                           c).stdout.split())
+        absent_c = []
         for rel in sorted(everything):
             content = None
             if rel in present:
@@ -460,13 +479,16 @@ def build_prefixes(res, repo, patches, everything):
             elif os.path.exists(os.path.join(treecfg.PRISTINE, rel)):
                 content = open(os.path.join(treecfg.PRISTINE, rel),
                                "rb").read()
+            elif rel.endswith(".c"):
+                absent_c.append(rel)
             put(src, rel, content)
         added = git(repo, "diff-tree", "--no-commit-id", "--name-only", "-r",
                     "--diff-filter=A", c).stdout.split()
         new_c = [f for f in added if f.endswith(".c")]
         for cfg, m in SERIES_CONFIGS.items():
             t0 = time.time()
-            ok, warns, out = build_prefix(cfg, src, objs[cfg], new_c)
+            ok, warns, out = build_prefix(cfg, src, objs[cfg], new_c,
+                                          absent_c)
             with open(os.path.join(objs[cfg], f"build-{i:02d}.log"),
                       "w") as f:
                 f.write(out)

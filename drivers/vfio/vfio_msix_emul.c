@@ -186,7 +186,7 @@ EXPORT_SYMBOL_GPL(vfio_msix_emul_set_backend);
 static void host_free(struct vfio_msix_emul_vector *v)
 {
 	irq_clear_status_flags(v->map.virq, IRQ_DISABLE_UNLAZY);
-	device_ims_free_irq(v->host_dev, v->map.index);
+	device_ims_free_irq(v->host_dev, v->map);
 	v->map = (struct msi_map){ };
 }
 

@@ -144,9 +144,19 @@ struct ims_table_ops {
  * @mmio:	%IMS_STORAGE_MMIO: address of slot 0
  * @mem:	%IMS_STORAGE_MEMORY: address of slot 0 of an array (slot
  *		words are little-endian unless the format says big-endian,
- *		like MMIO ones), or NULL when
- *		every entry has its own slot whose address is the entry's
- *		cookie (&msi_instance_cookie.ptr), e.g. a queue context
+ *		like MMIO ones), or NULL when every entry has its own slot
+ *		(e.g. in a queue context): at the address @slot_mem returns,
+ *		or without @slot_mem at the address in the entry's cookie
+ *		(&msi_instance_cookie.ptr)
+ * @slot_mem:	%IMS_STORAGE_MEMORY without @mem, optional: return the
+ *		address of @slot's slot, 4-byte aligned, or NULL if the
+ *		driver has none for @slot (the allocation fails with
+ *		-EINVAL). Asked when a vector is allocated at @slot, and on
+ *		every access to the entry after that, in any context (atomic
+ *		included): a lookup that must not sleep and must return the
+ *		same address until the vector is freed. The cookie is then
+ *		free for a PASID, so one entry has both a PASID and the
+ *		driver's context.
  * @sync:	%IMS_STORAGE_MEMORY and %IMS_STORAGE_CUSTOM, optional: tell
  *		the device that @slot
  *		may have changed. Called in sleepable process context when
@@ -173,8 +183,9 @@ struct ims_table_ops {
  * @priv:	The driver's pointer, untouched by the library
  *
  * Cookies: a format with a PASID field takes ims_pasid_cookie() (or a zero
- * cookie for "no PASID"); per entry memory slots take the slot address in
- * &msi_instance_cookie.ptr; other formats take a zero cookie. Anything else
+ * cookie for "no PASID"); per entry memory slots without @slot_mem take
+ * the slot address in &msi_instance_cookie.ptr (and have no PASID); other
+ * formats take a zero cookie. Anything else
  * is rejected with -EINVAL when the vector is allocated.
  */
 struct ims_table_info {
@@ -185,6 +196,8 @@ struct ims_table_info {
 	struct ims_slot_format		format;
 	void __iomem			*mmio;
 	void				*mem;
+	void				*(*slot_mem)(const struct ims_table_info *info,
+						     unsigned int slot);
 	void				(*sync)(const struct ims_table_info *info,
 						unsigned int slot);
 	const struct ims_table_ops	*ops;
@@ -231,7 +244,7 @@ struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 					 union msi_instance_cookie *icookie,
 					 const struct irq_affinity_desc *affdesc);
-int device_ims_free_irq(struct device *dev, unsigned int index);
+int device_ims_free_irq(struct device *dev, struct msi_map map);
 void device_ims_free_all_irqs(struct device *dev);
 void device_ims_restore(struct device *dev);
 
@@ -239,13 +252,6 @@ int ims_create_domain(struct device *dev, const struct ims_table_info *info);
 int ims_set_cookie(struct device *dev, unsigned int index,
 		   const union msi_instance_cookie *cookie);
 int ims_sync_all(struct device *dev);
-
-/* Internal to the IMS core (table library, PCI/IMS glue); not exported */
-int __device_create_ims_domain(struct device *dev,
-			       const struct msi_domain_template *template,
-			       unsigned int hwsize, void *data,
-			       void (*release)(void *data, bool orphaned));
-int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq);
 #else
 static inline void ims_register_bus_policy(struct ims_bus_policy *policy) { }
 
@@ -257,14 +263,6 @@ static inline int device_ims_supported(struct device *dev)
 static inline int device_create_ims_domain(struct device *dev,
 					   const struct msi_domain_template *template,
 					   unsigned int hwsize, void *data)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline int __device_create_ims_domain(struct device *dev,
-					     const struct msi_domain_template *template,
-					     unsigned int hwsize, void *data,
-					     void (*release)(void *data, bool orphaned))
 {
 	return -EOPNOTSUPP;
 }
@@ -285,7 +283,7 @@ static inline struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsig
 	return (struct msi_map){ .index = -EOPNOTSUPP };
 }
 
-static inline int device_ims_free_irq(struct device *dev, unsigned int index)
+static inline int device_ims_free_irq(struct device *dev, struct msi_map map)
 {
 	return -ENODEV;
 }

@@ -22,17 +22,20 @@
  * (mask) immediately rather than lazily, so that disable_irq() is seen by
  * sync.
  *
- * The bus lock callbacks take no lock of their own and never run inside the
- * MSI core's allocation and free paths (see ims_msi_init()): sync must not
- * run under the irq domain mutex, which on x86 is the global vector domain
- * mutex, nor be able to block an allocator. Lock order: the MSI descriptor
- * lock of the device, then the table's sync lock, then whatever the
- * driver's sync takes.
+ * The bus lock callbacks take only the table's sync lock and never run
+ * inside the MSI core's allocation and free paths (see ims_msi_init()):
+ * sync must not run under the irq domain mutex, which on x86 is the global
+ * vector domain mutex, nor be able to block an allocator. Lock order:
+ * genirq's per interrupt request mutex (request_irq(), free_irq()), then
+ * the table's sync lock, then whatever the driver's sync takes. The MSI
+ * descriptor lock and the irq domain mutex are never held together with
+ * the sync lock.
  *
- * The control word of every allocated entry is cached in the descriptor's
- * domain cookie: mask and unmask never read the table, and the cache is what
- * device_ims_restore() rewrites after a reset. Tables with sync also keep
- * the set of allocated slots, to report each of them after a restore.
+ * The control word of every allocated MMIO entry is cached in the
+ * descriptor's domain cookie: mask and unmask never read the device, and
+ * the cache is what device_ims_restore() rewrites after a reset. Memory
+ * slots are read instead. Tables with sync also keep the set of allocated
+ * slots, to report each of them after a restore.
  */
 #include <linux/bitops.h>
 #include <linux/device.h>
@@ -82,9 +85,10 @@ static inline bool ims_has_pasid(const struct ims_slot_format *f)
 	return f->pasid_field;
 }
 
+/* Per entry memory slots whose address is the entry's cookie */
 static inline bool ims_per_entry_slots(const struct ims_table_info *info)
 {
-	return info->storage == IMS_STORAGE_MEMORY && !info->mem;
+	return info->storage == IMS_STORAGE_MEMORY && !info->mem && !info->slot_mem;
 }
 
 /*
@@ -104,7 +108,11 @@ static inline void ims_cache_ctrl(struct msi_desc *desc, u32 ctrl)
 static void *ims_mem_slot(struct ims_table *t, unsigned int slot,
 			  const union msi_instance_cookie *c)
 {
-	return t->info.mem ? t->info.mem + (size_t)slot * t->info.stride : c->ptr;
+	if (t->info.mem)
+		return t->info.mem + (size_t)slot * t->info.stride;
+	if (t->info.slot_mem)
+		return t->info.slot_mem(&t->info, slot);
+	return c->ptr;
 }
 
 static u32 ims_read(struct ims_table *t, unsigned int slot,
@@ -391,6 +399,13 @@ static int ims_init_slot(struct ims_table *t, struct msi_desc *desc)
 		if (ret)
 			return ret;
 	}
+	/* The driver's slot for the index the core chose (or was given) */
+	if (t->info.slot_mem) {
+		void *mem = t->info.slot_mem(&t->info, slot);
+
+		if (!mem || !IS_ALIGNED((unsigned long)mem, 4))
+			return -EINVAL;
+	}
 	/* Not under a lock sync runs under: xa_store() has its own */
 	if (t->info.sync) {
 		ret = xa_err(xa_store(&t->slots, slot, xa_mk_value(slot), GFP_KERNEL));
@@ -509,14 +524,15 @@ static bool ims_info_valid(const struct ims_table_info *info)
 
 	switch (info->storage) {
 	case IMS_STORAGE_MMIO:
-		return info->mmio && info->nr_slots && !info->sync &&
+		return info->mmio && info->nr_slots && !info->sync && !info->slot_mem &&
 		       ims_format_valid(info);
 	case IMS_STORAGE_MEMORY:
-		if (info->mem && !info->nr_slots)
+		if (info->mem && (!info->nr_slots || info->slot_mem))
 			return false;
 		return ims_format_valid(info);
 	case IMS_STORAGE_CUSTOM:
-		return info->ops && info->ops->write_msg && info->ops->set_mask;
+		return info->ops && info->ops->write_msg && info->ops->set_mask &&
+		       !info->slot_mem;
 	default:
 		return false;
 	}
@@ -653,7 +669,8 @@ static void ims_sync_slots(struct ims_table *t)
 
 	xa_for_each(&t->slots, slot, entry) {
 		guard(mutex)(&t->sync_lock);
-		t->info.sync(&t->info, slot);
+		if (!t->orphaned)
+			t->info.sync(&t->info, slot);
 	}
 }
 
@@ -706,14 +723,16 @@ int ims_sync_all(struct device *dev)
  * number, its handler and its message stay: the entry is masked, the new
  * cookie encoded and the entry unmasked again unless the interrupt is
  * masked or disabled. A table with sync reports the slot afterwards. The
- * cookie of a per entry memory slot is the slot's address and cannot be
- * changed; custom tables have no callback to rebind an entry.
+ * cookie of a per entry memory slot without &ims_table_info.slot_mem is
+ * the slot's address and cannot be changed (with slot_mem the entry's PASID
+ * can); custom tables have no callback to rebind an entry.
  *
  * Context: Process context, may sleep. The caller owns the IMS domain (it
  * is not removed concurrently) and holds no lock that sync takes.
  * Return: 0 on success; -ENODEV if @dev has no IMS table library domain,
  * -ENOENT if no vector is allocated at @index, -EINVAL for a cookie the
- * table cannot encode, -EOPNOTSUPP for per entry slots and custom tables;
+ * table cannot encode, -EOPNOTSUPP for per entry slots addressed by their
+ * cookie and for custom tables;
  * nothing is changed on error.
  */
 int ims_set_cookie(struct device *dev, unsigned int index,
@@ -750,7 +769,8 @@ int ims_set_cookie(struct device *dev, unsigned int index,
 	/* Report the slot outside the MSI descriptor lock */
 	if (t->info.sync) {
 		guard(mutex)(&t->sync_lock);
-		t->info.sync(&t->info, index);
+		if (!t->orphaned)
+			t->info.sync(&t->info, index);
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <linux/pci.h>
 
 #include "internals.h"
+#include "ims_internal.h"
 
 #define IMS_DOMID	MSI_SECONDARY_DOMAIN
 
@@ -120,7 +121,8 @@ int device_ims_supported(struct device *dev)
 	return 0;
 }
 
-static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t)
+static bool ims_template_valid(struct device *dev, const struct msi_domain_template *t,
+			       bool hooked)
 {
 	const enum irq_domain_bus_token token = DOMAIN_BUS_PCI_DEVICE_IMS;
 	/*
@@ -135,9 +137,17 @@ static bool ims_template_valid(struct device *dev, const struct msi_domain_templ
 	 * entries, and affinity is the parent's business: under remapping a
 	 * new affinity updates the remapping entry, not the stored message.
 	 */
-	return t->info.bus_token == token && (t->info.flags & need) == need &&
-	       t->chip.irq_mask && t->chip.irq_unmask && t->chip.irq_write_msi_msg &&
-	       !t->chip.irq_set_affinity;
+	if (t->info.bus_token != token || (t->info.flags & need) != need ||
+	    !t->chip.irq_mask || !t->chip.irq_unmask || !t->chip.irq_write_msi_msg ||
+	    t->chip.irq_set_affinity)
+		return false;
+	/*
+	 * Bus lock callbacks may call into the driver. When the domain is
+	 * leaked with live vectors, an owner's free_irq() that read the chip
+	 * before it became the orphan chip still runs them: only a domain
+	 * builder with a release hook (the table library) can fence that.
+	 */
+	return hooked || (!t->chip.irq_bus_lock && !t->chip.irq_bus_sync_unlock);
 }
 
 /* The hardware interrupt number of an IMS vector is its slot */
@@ -248,93 +258,110 @@ static void ims_free_all(struct device *dev)
 		dev_WARN(dev, "IMS: %u vectors still have a handler, not freed\n", busy);
 }
 
-/* Whether @action's code is in a module being unloaded, or in @drv_mod */
-static bool ims_action_unloading(const struct irqaction *action, struct module *drv_mod)
+/* Whether @action's code (handler or thread function) is in @mod */
+static bool ims_action_in_module(const struct irqaction *action, struct module *mod)
 {
-	struct module *mod;
-
 	guard(rcu)();
-	mod = __module_address((unsigned long)action->handler);
-	if (!mod && action->thread_fn)
-		mod = __module_address((unsigned long)action->thread_fn);
-	return mod && (!module_is_live(mod) || mod == drv_mod);
+	return __module_address((unsigned long)action->handler) == mod ||
+	       (action->thread_fn && __module_address((unsigned long)action->thread_fn) == mod);
 }
+
+/* A handler, as free_irq() finds it: by dev_id; and what it runs */
+struct ims_handler_id {
+	void			*dev_id;
+	irq_handler_t		handler;
+	irq_handler_t		thread_fn;
+};
 
 /*
- * The first handler of @virq (shared ones included) whose code is in a
- * module being unloaded or in @drv_mod, with its dev_id in @dev_id; NULL
- * if there is none. Called under the descriptor lock, so that @virq is
- * still the vector's interrupt.
+ * Whether @virq has the handler @id names and free_irq(@virq,
+ * @id->dev_id) would free that one, i.e. it is the first handler with
+ * that dev_id. Called under the descriptor lock, so that @virq is still
+ * the vector's interrupt; no action pointer is kept across a free_irq(),
+ * whose memory a new handler may get.
  */
-static const struct irqaction *ims_unloading_action(unsigned int virq, struct module *drv_mod,
-						    void **dev_id)
+static bool ims_handler_first(struct irq_desc *irqd, const struct ims_handler_id *id)
 {
-	struct irq_desc *irqd = irq_to_desc(virq);
-	struct irqaction *action;
-
-	if (!irqd)
-		return NULL;
-	guard(raw_spinlock_irqsave)(&irqd->lock);
-	for (action = irqd->action; action; action = action->next) {
-		if (ims_action_unloading(action, drv_mod)) {
-			*dev_id = action->dev_id;
-			return action;
-		}
-	}
-	return NULL;
-}
-
-/* Whether @action is still a handler of the vector at @index, @virq */
-static bool ims_action_present(struct device *dev, unsigned int index, unsigned int virq,
-			       const struct irqaction *action)
-{
-	struct msi_desc *desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
-	struct irq_desc *irqd = irq_to_desc(virq);
 	struct irqaction *a;
 
-	if (!desc || desc->irq != virq || !irqd)
-		return false;
-	guard(raw_spinlock_irqsave)(&irqd->lock);
+	lockdep_assert_held(&irqd->lock);
 	for (a = irqd->action; a; a = a->next) {
-		if (a == action)
-			return true;
+		if (a->dev_id == id->dev_id)
+			return a->handler == id->handler && a->thread_fn == id->thread_fn;
 	}
 	return false;
 }
 
 /*
- * A handler in the module of the driver being unbound (which its remove()
- * did not free), or in any module being unloaded, cannot be left behind
- * with a leaked domain: no owner is left to free it, and once the module
- * is gone the next interrupt or a read of /proc/interrupts would run or
- * read unloaded code. Free such handlers first, every one of every vector,
- * with a warning, outside the descriptor lock (free_irq() may call sync).
- * A handler that free_irq() with its dev_id did not remove (another
- * handler of the vector has the same dev_id) is left to the leak, and the
- * walk goes on with the next vector. Handlers of other, live modules and
- * of built-in code belong to owners which free them later; those are left
- * to ims_remove_domain(). This is best effort: the core cannot tell which
- * driver a handler in built-in code belongs to.
+ * The first handler of @virq (shared ones included) whose code is in
+ * @mod and which free_irq() with its dev_id would free; false if there is
+ * none. A handler behind another one with the same dev_id cannot be freed
+ * by its dev_id and is left to the leak.
  */
-static void ims_free_unloading_handlers(struct device *dev)
+static bool ims_module_handler(unsigned int virq, struct module *mod,
+			       struct ims_handler_id *id)
+{
+	struct irq_desc *irqd = irq_to_desc(virq);
+	struct irqaction *action;
+
+	if (!irqd)
+		return false;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	for (action = irqd->action; action; action = action->next) {
+		if (!ims_action_in_module(action, mod))
+			continue;
+		*id = (struct ims_handler_id){
+			.dev_id = action->dev_id, .handler = action->handler,
+			.thread_fn = action->thread_fn,
+		};
+		if (ims_handler_first(irqd, id))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the vector at @index is still @virq and has the handler @id */
+static bool ims_handler_present(struct device *dev, unsigned int index, unsigned int virq,
+				const struct ims_handler_id *id)
+{
+	struct msi_desc *desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	struct irq_desc *irqd = irq_to_desc(virq);
+
+	if (!desc || desc->irq != virq || !irqd)
+		return false;
+	guard(raw_spinlock_irqsave)(&irqd->lock);
+	return ims_handler_first(irqd, id);
+}
+
+/*
+ * At unbind, a handler in the module of the driver being unbound, which
+ * its remove() did not free, has no owner left to free it, and once the
+ * module is gone the next interrupt or a read of /proc/interrupts would
+ * run or read unloaded code: it cannot be left behind with a leaked
+ * domain. Free such handlers first, every one of every vector, with one
+ * warning, outside the descriptor lock (free_irq() may call sync). The
+ * driver is in its own unbind, so nothing frees them concurrently.
+ * Handlers of other modules and of built-in code belong to owners which
+ * free them later (a module being unloaded frees its own in its exit);
+ * those are left to ims_remove_domain(). This is best effort: the core
+ * cannot tell which driver a handler in built-in code belongs to.
+ */
+static void ims_free_unbound_handlers(struct device *dev)
 {
 	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
-	unsigned int from = 0;
+	unsigned int from = 0, freed = 0;
 
-	for (;;) {
-		const struct irqaction *action = NULL;
+	while (drv_mod) {
+		struct ims_handler_id id = { };
 		unsigned int virq = 0, index = 0;
 		struct msi_desc *desc;
-		void *dev_id = NULL;
 
 		scoped_guard(msi_descs_lock, dev) {
 			if (!msi_get_device_domain(dev, IMS_DOMID))
-				return;
+				break;
 			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (desc->msi_index < from)
-					continue;
-				action = ims_unloading_action(desc->irq, drv_mod, &dev_id);
-				if (action) {
+				if (desc->msi_index >= from &&
+				    ims_module_handler(desc->irq, drv_mod, &id)) {
 					virq = desc->irq;
 					index = desc->msi_index;
 					break;
@@ -342,15 +369,17 @@ static void ims_free_unloading_handlers(struct device *dev)
 			}
 		}
 		if (!virq)
-			return;
-		dev_WARN(dev, "IMS: irq %u still has a handler of its unbound driver or an unloading module, freeing it\n",
-			 virq);
-		free_irq(virq, dev_id);
+			break;
+		free_irq(virq, id.dev_id);
+		freed++;
 		/* The next round looks at this vector again, unless that failed */
 		scoped_guard(msi_descs_lock, dev) {
-			from = ims_action_present(dev, index, virq, action) ? index + 1 : index;
+			from = ims_handler_present(dev, index, virq, &id) ? index + 1 : index;
 		}
 	}
+	if (freed)
+		dev_WARN(dev, "IMS: freed %u handlers which the unbound driver left requested\n",
+			 freed);
 }
 
 /*
@@ -395,36 +424,49 @@ static bool ims_remove_domain(struct device *dev)
 }
 
 struct ims_vector_devres {
-	unsigned int	index;
+	struct msi_map	map;
 };
 
 static void ims_vector_devres_release(struct device *dev, void *res)
 {
 	struct ims_vector_devres *vr = res;
 
-	device_ims_free_irq(dev, vr->index);
+	device_ims_free_irq(dev, vr->map);
 }
 
-static void ims_devres_release(struct device *dev, void *res)
+/* Remove the domain of @dr; @unbind: the driver of @dev is being unbound */
+static void ims_teardown(struct device *dev, struct ims_devres *dr, bool unbind)
 {
-	struct ims_devres *dr = res;
-
 	bool removed;
 
-	guard(mutex)(&ims_domain_lock);
-	/* The debugfs reader takes the descriptor lock: remove it first */
-	debugfs_remove(dr->debugfs);
-	ims_free_unloading_handlers(dev);
-	removed = ims_remove_domain(dev);
-	/* Device managed vectors went with the domain: forget them */
-	while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
-		;
 	/*
+	 * Not under the global lock: free_irq() calls the table's sync. The
+	 * devres entry is detached already, and the driver is in its own
+	 * unbind: nothing else removes the domain meanwhile.
+	 */
+	if (unbind)
+		ims_free_unbound_handlers(dev);
+	scoped_guard(mutex, &ims_domain_lock) {
+		/* The debugfs reader takes the descriptor lock: remove it first */
+		debugfs_remove(dr->debugfs);
+		removed = ims_remove_domain(dev);
+		/* Device managed vectors went with the domain: forget them */
+		while (!devres_destroy(dev, ims_vector_devres_release, NULL, NULL))
+			;
+	}
+	/*
+	 * Outside the global lock: the hook may wait for a sync in flight.
 	 * A leaked domain still refers to the state: the hook only learns
 	 * that nothing may call into the driver any more.
 	 */
 	if (dr->release)
 		dr->release(dr->data, !removed);
+}
+
+/* Driver unbind */
+static void ims_devres_release(struct device *dev, void *res)
+{
+	ims_teardown(dev, res, true);
 }
 
 static int ims_slots_show(struct seq_file *m, void *unused)
@@ -476,8 +518,9 @@ DEFINE_SHOW_ATTRIBUTE(ims_slots);
  *
  * The variant of device_create_ims_domain() for the IMS table library,
  * which attaches state to the domain that must be released with it,
- * whichever way the domain is removed. Internal to the IMS core, not
- * exported.
+ * whichever way the domain is removed. With @release the chip may have
+ * bus lock callbacks, which @release must fence when it is told of a
+ * leak. Internal to the IMS core, not exported.
  *
  * Context: Process context, may sleep.
  * Return: 0 on success or a negative error code, see device_create_ims_domain().
@@ -492,7 +535,7 @@ int __device_create_ims_domain(struct device *dev,
 	bool exists;
 	int ret;
 
-	if (!ims_template_valid(dev, template) || hwsize > MSI_MAX_INDEX + 1)
+	if (!ims_template_valid(dev, template, release) || hwsize > MSI_MAX_INDEX + 1)
 		return -EINVAL;
 	tmpl = *template;
 	if (!tmpl.ops.set_desc)
@@ -522,9 +565,10 @@ int __device_create_ims_domain(struct device *dev,
 	if (!dr)
 		return -ENOMEM;
 
-	if (!msi_create_device_irq_domain(dev, IMS_DOMID, &tmpl, hwsize, data, data)) {
+	ret = __msi_create_device_irq_domain(dev, IMS_DOMID, &tmpl, hwsize, data, data);
+	if (ret) {
 		devres_free(dr);
-		return -ENOMEM;
+		return ret;
 	}
 
 	dr->release = release;
@@ -544,7 +588,10 @@ int __device_create_ims_domain(struct device *dev,
  *		%MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, %MSI_FLAG_FREE_MSI_DESCS and
  *		%MSI_FLAG_USE_DEF_DOM_OPS;
  *		the chip must provide irq_mask(), irq_unmask() and
- *		irq_write_msi_msg() and must not provide irq_set_affinity();
+ *		irq_write_msi_msg() and must not provide irq_set_affinity(),
+ *		irq_bus_lock() or irq_bus_sync_unlock() (the table library's
+ *		domains can have bus lock callbacks: their sync is fenced when
+ *		a domain is leaked with live vectors);
  *		irq_write_msi_msg() must keep the message in msi_desc::msg,
  *		which get_cached_msi_msg() and device_ims_restore() use.
  *		Without msi_domain_ops::set_desc the slot index becomes the
@@ -559,9 +606,10 @@ int __device_create_ims_domain(struct device *dev,
  *
  * Context: Process context, may sleep.
  * Return: 0 on success; -EINVAL for an invalid template or size; -EOPNOTSUPP
- * if the MSI parent does not allow IMS for @dev (logged with the reason);
- * -EBUSY if @dev already has an IMS domain, also for the second of two
- * concurrent callers; -ENOMEM on allocation failure.
+ * if the MSI parent does not allow IMS for @dev (logged with the reason) or
+ * refuses the domain when it is set up; -EBUSY if @dev already has an IMS
+ * domain, also for the second of two concurrent callers; the error code of
+ * the parent's msi_prepare(); -ENOMEM on allocation failure.
  */
 int device_create_ims_domain(struct device *dev,
 			     const struct msi_domain_template *template,
@@ -582,10 +630,10 @@ int device_create_ims_domain(struct device *dev,
  * freed, and neither is its handler: the domain is detached from @dev and
  * leaked with those vectors, with a warning. Their irq chip no longer
  * touches the device or calls its driver, and the owner's later free_irq()
- * is safe. @dev can get a new IMS domain. A handler whose code belongs to
- * the module of the driver being unbound, or to a module being unloaded,
- * has no owner left to free it and is freed, with a warning, before the
- * others are leaked. An owner that may outlive the domain frees its
+ * is safe. @dev can get a new IMS domain. When the domain goes because
+ * the driver is unbound, a handler whose code belongs to that driver's
+ * module has no owner left to free it and is freed, with a warning, before
+ * the others are leaked. An owner that may outlive the domain frees its
  * vector by its map (pci_ims_free_irq()), which refuses, with a one-time
  * warning, a slot that a new domain has given to another interrupt
  * meanwhile.
@@ -595,7 +643,12 @@ int device_create_ims_domain(struct device *dev,
  */
 void device_remove_ims_domain(struct device *dev)
 {
-	devres_release(dev, ims_devres_release, NULL, NULL);
+	struct ims_devres *dr = devres_remove(dev, ims_devres_release, NULL, NULL);
+
+	if (!dr)
+		return;
+	ims_teardown(dev, dr, false);
+	devres_free(dr);
 }
 EXPORT_SYMBOL_NS_GPL(device_remove_ims_domain, "IMS");
 
@@ -613,7 +666,8 @@ EXPORT_SYMBOL_NS_GPL(device_remove_ims_domain, "IMS");
  * number in @virq. On failure @index holds the error code: -ENODEV without
  * an IMS domain, -ERANGE for a slot beyond the table, -EBUSY for a slot in
  * use, -ENOSPC when no slot is free, -EINVAL for a cookie the domain cannot
- * encode; nothing is allocated then.
+ * encode, or the error code of the domain or its parent (-ENOSPC when the
+ * CPU vectors are exhausted, -ENOMEM); nothing is allocated then.
  */
 struct msi_map device_ims_alloc_irq(struct device *dev, unsigned int index,
 				    union msi_instance_cookie *icookie,
@@ -640,8 +694,8 @@ EXPORT_SYMBOL_NS_GPL(device_ims_alloc_irq, "IMS");
  * @affdesc:	Optional affinity descriptor
  *
  * Like device_ims_alloc_irq(); the vector is freed when the driver is
- * unbound. Do not free it with device_ims_free_irq(): the slot could be
- * reused before the device resource frees it again.
+ * unbound. Do not free it with device_ims_free_irq(): the device resource
+ * would free it again.
  *
  * Context: Process context, may sleep.
  * Return: See device_ims_alloc_irq().
@@ -661,22 +715,39 @@ struct msi_map devm_device_ims_alloc_irq(struct device *dev, unsigned int index,
 		devres_free(vr);
 		return map;
 	}
-	vr->index = map.index;
+	vr->map = map;
 	devres_add(dev, vr);
 	return map;
 }
 
-/*
- * Free the vector at @index; with @virq, only if it is still that
- * interrupt (a stale map must not free the vector another owner got
- * since). Both checks and the free are under the descriptor lock.
+/**
+ * device_ims_free_irq - Free an IMS vector
+ * @dev:	The device
+ * @map:	The mapping returned by the allocation
+ *
+ * The handler must have been freed before. The vector is freed only if its
+ * slot still holds the interrupt number @map names, so a map whose slot
+ * went to another interrupt number since (its vector was freed, or the
+ * domain leaked and a new one created) frees nothing. A new vector that
+ * got the old number back at the same slot cannot be told apart: a map
+ * must not be used after its vector was freed. The checks and the free
+ * are one step under the device's MSI descriptor lock.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0 on success; -EINVAL for a map that holds an error code;
+ * -ENODEV without an IMS domain, -ERANGE for a slot beyond the table,
+ * -ENOENT if no vector is allocated at the slot, -ESTALE if the slot's
+ * vector is another interrupt than @map's, -EBUSY if its handler is still
+ * requested. Nothing is freed on error.
  */
-int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int virq)
+int device_ims_free_irq(struct device *dev, struct msi_map map)
 {
 	struct msi_domain_info *info;
 	struct irq_domain *domain;
 	struct msi_desc *desc;
 
+	if (map.index < 0 || map.virq <= 0)
+		return -EINVAL;
 	if (!dev->msi.data)
 		return -ENODEV;
 
@@ -685,35 +756,18 @@ int __device_ims_free_irq(struct device *dev, unsigned int index, unsigned int v
 	if (!domain)
 		return -ENODEV;
 	info = domain->host_data;
-	if (index >= info->hwsize)
+	if (map.index >= info->hwsize)
 		return -ERANGE;
 	/* A direct lookup: freeing stays O(1) in a domain with many vectors */
-	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, index);
+	desc = msi_domain_find_desc_locked(dev, IMS_DOMID, map.index);
 	if (!desc || !desc->irq)
 		return -ENOENT;
-	if (virq && desc->irq != virq)
+	if (desc->irq != map.virq)
 		return -ESTALE;
 	if (irq_has_action(desc->irq))
 		return -EBUSY;
-	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, index, index);
+	msi_domain_free_irqs_range_locked(dev, IMS_DOMID, map.index, map.index);
 	return 0;
-}
-
-/**
- * device_ims_free_irq - Free an IMS vector
- * @dev:	The device
- * @index:	The slot
- *
- * The handler must have been freed before.
- *
- * Context: Process context, may sleep.
- * Return: 0 on success; -ENODEV without an IMS domain, -ERANGE for a slot
- * beyond the table, -ENOENT if no vector is allocated at @index, -EBUSY if
- * its handler is still requested. Nothing is freed on error.
- */
-int device_ims_free_irq(struct device *dev, unsigned int index)
-{
-	return __device_ims_free_irq(dev, index, 0);
 }
 EXPORT_SYMBOL_NS_GPL(device_ims_free_irq, "IMS");
 

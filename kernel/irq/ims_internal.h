@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Internal interface of the IMS table library and its KUnit tests; not
- * for drivers.
+ * Internal interface of the IMS core (device interface, table library)
+ * and its KUnit tests; not for drivers.
  */
 #ifndef _KERNEL_IRQ_IMS_INTERNAL_H
 #define _KERNEL_IRQ_IMS_INTERNAL_H
 
 #include <linux/irq_ims.h>
+
+/* The device interface for the table library: a domain with a release hook */
+int __device_create_ims_domain(struct device *dev,
+			       const struct msi_domain_template *template,
+			       unsigned int hwsize, void *data,
+			       void (*release)(void *data, bool orphaned));
 
 #if IS_ENABLED(CONFIG_IRQ_MSI_IMS_KUNIT_TEST)
 /* Called for every slot word the library writes, after the write */

@@ -315,6 +315,25 @@ static void ims_policy_raw_template_checked(struct kunit *test)
 	*t = good;
 	t->chip.irq_set_affinity = irq_chip_set_affinity_parent;
 	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	/* Bus lock callbacks: only the table library can fence them at a leak */
+	*t = good;
+	t->chip.irq_bus_lock = ims_raw_mask;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	*t = good;
+	t->chip.irq_bus_sync_unlock = ims_raw_mask;
+	KUNIT_EXPECT_EQ(test, device_create_ims_domain(&pdev->dev, t, 8, NULL), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+
+	/* The PCI wrapper: the same checks, the same error codes */
+	*t = good;
+	t->chip.irq_unmask = NULL;
+	KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL), -EINVAL);
+	*t = good;
+	KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL),
+			accepting_parent() ? 0 : -EOPNOTSUPP);
+	if (accepting_parent())
+		KUNIT_EXPECT_EQ(test, pci_create_ims_domain(pdev, t, 8, NULL), -EBUSY);
+	pci_remove_ims_domain(pdev);
 	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
 
 	*t = good;
@@ -356,6 +375,117 @@ static void ims_policy_pci_no_msi(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ims_create_domain(&pdev->dev, &info), 0);
 }
 
+/*
+ * A stand-in MSI parent which accepts IMS, so that the creation errors
+ * the parent causes once the domain is set up can be produced on every
+ * machine: it refuses the device domain, or its msi_prepare() fails.
+ */
+struct ims_fake_parent {
+	bool	refuse;
+	int	prepare_ret;
+};
+
+/* Called on the device domain, whose parent is the stand-in */
+static int ims_fake_prepare(struct irq_domain *domain, struct device *dev, int nvec,
+			    msi_alloc_info_t *arg)
+{
+	struct ims_fake_parent *fp = domain->parent->host_data;
+
+	return fp->prepare_ret;
+}
+
+static bool ims_fake_init_dev_msi_info(struct device *dev, struct irq_domain *domain,
+				       struct irq_domain *msi_parent_domain,
+				       struct msi_domain_info *info)
+{
+	struct ims_fake_parent *fp = domain->host_data;
+
+	if (fp->refuse)
+		return false;
+	info->ops->msi_prepare = ims_fake_prepare;
+	return true;
+}
+
+static const struct msi_parent_ops ims_fake_parent_ops = {
+	.supported_flags	= MSI_FLAG_PCI_IMS,
+	.bus_select_token	= DOMAIN_BUS_ANY,
+	.init_dev_msi_info	= ims_fake_init_dev_msi_info,
+};
+
+/* Not the MSI core's -ENOSPC for multi-vector PCI/MSI: it must come through */
+static int ims_fake_alloc(struct irq_domain *domain, unsigned int virq,
+			  unsigned int nr_irqs, void *arg)
+{
+	return -EIO;
+}
+
+static const struct irq_domain_ops ims_fake_domain_ops = {
+	.alloc	= ims_fake_alloc,
+};
+
+/*
+ * Creation hands the parent's error code back: a refusal when the domain
+ * is set up is -EOPNOTSUPP, a failed msi_prepare() its own code, not
+ * -ENOMEM for both. An allocation the parent fails is unwound: its error
+ * code, no vector, the slot never set up. Nothing is left behind, and the
+ * device's own parent still gets its say afterwards.
+ */
+static void ims_policy_parent_errors(struct kunit *test)
+{
+	struct pci_dev *pdev = edu_get(test);
+	struct irq_domain *real = dev_get_msi_domain(&pdev->dev);
+	struct ims_fake_parent fp = { };
+	struct irq_domain_info dinfo = {
+		.hwirq_max	= NSLOTS,
+		.ops		= &ims_fake_domain_ops,
+		.host_data	= &fp,
+	};
+	struct ims_table_info info = {
+		.storage = IMS_STORAGE_MEMORY, .nr_slots = NSLOTS, .stride = 16,
+		.format = dsa_format,
+	};
+	struct irq_domain *fake;
+	int refused, prepare, created;
+	struct msi_map map = { };
+
+	info.mem = kunit_slots(test, NSLOTS * 16);
+	dinfo.fwnode = irq_domain_alloc_named_fwnode("ims-kunit-parent");
+	KUNIT_ASSERT_NOT_NULL(test, dinfo.fwnode);
+	fake = msi_create_parent_irq_domain(&dinfo, &ims_fake_parent_ops);
+	if (!fake)
+		irq_domain_free_fwnode(dinfo.fwnode);
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+
+	dev_set_msi_domain(&pdev->dev, fake);
+	fp.refuse = true;
+	refused = ims_create_domain(&pdev->dev, &info);
+	fp.refuse = false;
+	fp.prepare_ret = -ENXIO;
+	prepare = ims_create_domain(&pdev->dev, &info);
+	fp.prepare_ret = 0;
+	/* The stand-in's alloc() fails every vector with -EIO */
+	memset(info.mem, 0xa5, NSLOTS * 16);
+	created = ims_create_domain(&pdev->dev, &info);
+	if (!created) {
+		map = device_ims_alloc_irq(&pdev->dev, 2, NULL, NULL);
+		KUNIT_EXPECT_EQ(test, msi_domain_get_virq(&pdev->dev, MSI_SECONDARY_DOMAIN, 2), 0);
+	}
+	/* Whatever was created goes before the stand-in does */
+	device_remove_ims_domain(&pdev->dev);
+	dev_set_msi_domain(&pdev->dev, real);
+	irq_domain_remove(fake);
+	irq_domain_free_fwnode(dinfo.fwnode);
+
+	KUNIT_EXPECT_EQ(test, refused, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, prepare, -ENXIO);
+	KUNIT_EXPECT_EQ(test, created, 0);
+	KUNIT_EXPECT_EQ(test, map.index, -EIO);
+	KUNIT_EXPECT_EQ(test, word(info.mem + 2 * 16, 12), 0xa5a5a5a5);
+	KUNIT_EXPECT_FALSE(test, has_ims_domain(&pdev->dev));
+	KUNIT_EXPECT_EQ(test, ims_create_domain(&pdev->dev, &info),
+			accepting_parent() ? 0 : -EOPNOTSUPP);
+}
+
 static struct kunit_case ims_policy_cases[] = {
 	KUNIT_CASE(ims_policy_intel_decision),
 	KUNIT_CASE(ims_policy_amd_decision),
@@ -363,6 +493,7 @@ static struct kunit_case ims_policy_cases[] = {
 	KUNIT_CASE(ims_policy_non_pci_refused),
 	KUNIT_CASE(ims_policy_raw_template_checked),
 	KUNIT_CASE(ims_policy_pci_no_msi),
+	KUNIT_CASE(ims_policy_parent_errors),
 	{}
 };
 
@@ -531,7 +662,7 @@ static void ims_lib_dsa_mmio_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, word(slot, 12), ctrl_pasid);
 
 	free_irq(map.virq, test);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 3), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 	/* Freed: masked, PASID off, message cleared */
 	KUNIT_EXPECT_EQ(test, word(slot, 12), owned | BIT(0));
 	KUNIT_EXPECT_EQ(test, word(slot, 0), 0);
@@ -584,6 +715,90 @@ static void ims_lib_queue_context_bytes(struct kunit *test)
 	enable_irq(m1.virq);
 	free_irq(m1.virq, test);
 	KUNIT_EXPECT_EQ(test, word(q1, 0), QCTX_OWNED);
+}
+
+/*
+ * A NIC style queue context with a PASID: 64 bytes, the control word
+ * first. The driver keeps one context per queue and tells the library
+ * where the context of a slot is (slot_mem), so the cookie holds the
+ * PASID: both on one entry.
+ */
+#define NIC_CTX		64
+#define NIC_MASK	BIT(0)
+#define NIC_PASID_EN	BIT(31)
+#define NIC_PASID(p)	((p) << 10)
+static const struct ims_slot_format nic_format = {
+	.ctrl		= 0,
+	.addr_lo	= 16,
+	.addr_hi	= 20,
+	.data		= 24,
+	.mask		= NIC_MASK,
+	.pasid_enable	= NIC_PASID_EN,
+	.pasid_field	= GENMASK(29, 10),
+};
+
+/* Three contexts, in the opposite order of their slots; none for slot 3 on */
+static void *nic_slot_mem(const struct ims_table_info *info, unsigned int slot)
+{
+	return slot < 3 ? info->priv + (2 - slot) * NIC_CTX : NULL;
+}
+
+static void ims_lib_slot_mem_pasid(struct kunit *test)
+{
+	void *ctx = kunit_slots(test, 3 * NIC_CTX), *slot0 = ctx + 2 * NIC_CTX;
+	struct ims_table_info info = {
+		.name = "KUNIT-NIC", .storage = IMS_STORAGE_MEMORY, .nr_slots = 3,
+		.stride = NIC_CTX, .format = nic_format, .mem = ctx,
+		.slot_mem = nic_slot_mem, .priv = ctx,
+	};
+	union msi_instance_cookie p5 = ims_pasid_cookie(5), p9 = ims_pasid_cookie(9);
+	union msi_instance_cookie addr = { .ptr = ctx }, none = { };
+	struct device *dev = &edu_ims_get(test)->dev;
+	struct msi_map map, m1, m2;
+
+	/* Slots come from the array or from the driver, not both */
+	KUNIT_EXPECT_EQ(test, ims_create_domain(dev, &info), -EINVAL);
+	info.mem = NULL;
+	info.nr_slots = 0;
+	KUNIT_ASSERT_EQ(test, ims_create_domain(dev, &info), 0);
+
+	/* The cookie is a PASID (or none), never an address */
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, &addr, NULL).index, -EINVAL);
+	/* The driver has no context for slot 3: refused, nothing left */
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 3, &p5, NULL).index, -EINVAL);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 3), 0);
+
+	map = device_ims_alloc_irq(dev, 0, &p5, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 0);
+	/* Slot 0 is the driver's last context: masked, with the PASID */
+	KUNIT_EXPECT_EQ(test, word(slot0, 0), NIC_MASK | NIC_PASID_EN | NIC_PASID(5));
+	KUNIT_EXPECT_EQ(test, word(ctx, 0), 0);
+
+	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
+	expect_cached_msg(test, map.virq, slot0, &nic_format);
+	KUNIT_EXPECT_EQ(test, word(slot0, 0), NIC_PASID_EN | NIC_PASID(5));
+
+	/* Another PASID for the same interrupt */
+	KUNIT_EXPECT_EQ(test, ims_set_cookie(dev, 0, &p9), 0);
+	KUNIT_EXPECT_EQ(test, word(slot0, 0), NIC_PASID_EN | NIC_PASID(9));
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 0), map.virq);
+	expect_cached_msg(test, map.virq, slot0, &nic_format);
+
+	/* Any free slot: the core's choice is checked again, slot 3 refused */
+	m1 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &none, NULL);
+	m2 = device_ims_alloc_irq(dev, MSI_ANY_INDEX, &none, NULL);
+	KUNIT_EXPECT_EQ(test, m1.index, 1);
+	KUNIT_EXPECT_EQ(test, m2.index, 2);
+	KUNIT_EXPECT_EQ(test, word(ctx, 0), NIC_MASK);
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, &p5, NULL).index,
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 3), 0);
+
+	free_irq(map.virq, test);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
+	/* Freed: masked, PASID off, message cleared */
+	KUNIT_EXPECT_EQ(test, word(slot0, 0), NIC_MASK);
+	KUNIT_EXPECT_EQ(test, word(slot0, 24), 0);
 }
 
 /* Custom storage: the library calls the driver's callbacks */
@@ -699,7 +914,7 @@ static void ims_lib_custom_callbacks(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, log->masked);
 	free_irq(map.virq, test);
 	KUNIT_EXPECT_GE(test, log->masks, 1);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 5), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 	KUNIT_EXPECT_EQ(test, log->releases, 1);
 }
 
@@ -767,7 +982,7 @@ static void ims_lib_write_ordering(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, word(mem + 32, 12) & BIT(0), 0);
 
 	free_irq(map.virq, test);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 	trace = NULL;
 
 	KUNIT_ASSERT_GT(test, t->n, 8);
@@ -852,7 +1067,7 @@ static void ims_lib_threaded_without_oneshot(struct kunit *test)
 		KUNIT_EXPECT_GE(test, atomic_read(syncs), 1);
 		free_irq(map.virq, test);
 	}
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 }
 
 /* Slot 0 is the device's own: refused, but only once the slot is known */
@@ -988,7 +1203,7 @@ static void ims_lib_restore_after_reset(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 2);
 	free_irq(live.virq, test);
 	/* Freed slots are not reported any more */
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, 3), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, live), 0);
 	n = atomic_read(syncs);
 	KUNIT_EXPECT_EQ(test, ims_sync_all(&pdev->dev), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(syncs), n + 1);
@@ -1198,7 +1413,7 @@ static int ims_sync_race_alloc(void *data)
 		if (map.index < 0)
 			r->err = map.index;
 		else
-			r->err = device_ims_free_irq(r->dev, map.index);
+			r->err = device_ims_free_irq(r->dev, map);
 	}
 	return 0;
 }
@@ -1399,7 +1614,7 @@ static void ims_lib_sysfs_msi_irqs(struct kunit *test)
 	/* The mode says IMS, not the device's MSI or MSI-X mode */
 	KUNIT_EXPECT_EQ(test, desc->sysfs_attrs[0].show(dev, &desc->sysfs_attrs[0], buf), 4);
 	KUNIT_EXPECT_STREQ(test, buf, "ims\n");
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 4), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 }
 
 /* A new PASID for a live entry: same interrupt, same message */
@@ -1441,6 +1656,7 @@ static void ims_lib_set_cookie(struct kunit *test)
 static struct kunit_case ims_lib_cases[] = {
 	KUNIT_CASE(ims_lib_dsa_mmio_bytes),
 	KUNIT_CASE(ims_lib_queue_context_bytes),
+	KUNIT_CASE(ims_lib_slot_mem_pasid),
 	KUNIT_CASE(ims_lib_custom_callbacks),
 	KUNIT_CASE(ims_lib_pasid_encoding),
 	KUNIT_CASE(ims_lib_write_ordering),
@@ -1490,27 +1706,40 @@ static void ims_alloc_index_and_any(struct kunit *test)
 static void ims_alloc_exhaustion(struct kunit *test)
 {
 	struct device *dev = alloc_domain(test);
+	struct msi_map map[NSLOTS];
 	int i;
 
-	for (i = 0; i < NSLOTS; i++)
-		KUNIT_ASSERT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index,
-				i);
+	for (i = 0; i < NSLOTS; i++) {
+		map[i] = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+		KUNIT_ASSERT_EQ(test, map[i].index, i);
+	}
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index,
 			-ENOSPC);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 6), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map[6]), 0);
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL).index, 6);
 }
 
 static void ims_alloc_range_and_double_free(struct kunit *test)
 {
 	struct device *dev = alloc_domain(test);
+	struct msi_map map, other;
 
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, NSLOTS, NULL, NULL).index, -ERANGE);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, NSLOTS), -ERANGE);
-	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 2, NULL, NULL).index, 2);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), 0);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 2), -ENOENT);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 3), -ENOENT);
+	map = device_ims_alloc_irq(dev, 2, NULL, NULL);
+	KUNIT_ASSERT_EQ(test, map.index, 2);
+	/* A map holding an error code, a slot beyond the table */
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, (struct msi_map){ .index = -ENOSPC }),
+			-EINVAL);
+	other = (struct msi_map){ .index = NSLOTS, .virq = map.virq };
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, other), -ERANGE);
+	/* The slot holds another interrupt than the map says: nothing freed */
+	other = (struct msi_map){ .index = 2, .virq = map.virq + 1 };
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, other), -ESTALE);
+	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 2), map.virq);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), -ENOENT);
+	other = (struct msi_map){ .index = 3, .virq = map.virq };
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, other), -ENOENT);
 }
 
 static void ims_alloc_free_with_handler(struct kunit *test)
@@ -1520,10 +1749,10 @@ static void ims_alloc_free_with_handler(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, map.index, 1);
 	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), -EBUSY);
 	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1), map.virq);
 	free_irq(map.virq, test);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 }
 
 static void ims_alloc_free_all(struct kunit *test)
@@ -1545,7 +1774,8 @@ static void ims_alloc_no_domain(struct kunit *test)
 	struct pci_dev *pdev = edu_get(test);
 
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(&pdev->dev, 0, NULL, NULL).index, -ENODEV);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, 0), -ENODEV);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(&pdev->dev, (struct msi_map){ .virq = 1 }),
+			-ENODEV);
 	device_ims_free_all_irqs(&pdev->dev);
 	device_remove_ims_domain(&pdev->dev);
 }
@@ -1850,6 +2080,7 @@ static void ims_alloc_free_all_busy(struct kunit *test)
 
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, device_ims_alloc_irq(dev, i, NULL, NULL).index, i);
+	map.index = 1;
 	map.virq = msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1);
 	KUNIT_ASSERT_EQ(test, request_irq(map.virq, ims_test_handler, 0, "ims-kunit", test), 0);
 	kunit_warning_suppress(test) {
@@ -1861,7 +2092,7 @@ static void ims_alloc_free_all_busy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msi_domain_get_virq(dev, MSI_SECONDARY_DOMAIN, 1), map.virq);
 	KUNIT_EXPECT_TRUE(test, irq_has_action(map.virq));
 	free_irq(map.virq, test);
-	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, 1), 0);
+	KUNIT_EXPECT_EQ(test, device_ims_free_irq(dev, map), 0);
 }
 
 /*
@@ -1932,7 +2163,7 @@ static int ims_churn_fn(void *data)
 		if (map.index >= 0) {
 			c->allocs++;
 			/* The domain may have gone with the vector meanwhile */
-			ret = device_ims_free_irq(c->dev, map.index);
+			ret = device_ims_free_irq(c->dev, map);
 			if (ret && ret != -ENODEV && ret != -ENOENT)
 				c->other++;
 		} else if (map.index == -ENODEV) {

@@ -17,7 +17,9 @@
  * PASID support whenever CONFIG_INTEL_IDXD_SVM is set), but opening it
  * binds the process to the device and gets no PASID: dsa_test fails with
  * -ENOSPC, which is checked as such. iaa_user_test_runner.sh skips (77):
- * there is no IAA device. dsa_user_test_runner.sh is not run: see README
+ * it looks for the IAA iax1 and, when iax1 has no pasid_enabled attribute,
+ * says "No SVM support"; there is no IAA here at all (not modelled), which
+ * is checked too. dsa_user_test_runner.sh is not run: see README
  * ("accel-config-test without SVA").
  *
  * Only the dsa variant has a DSA; elsewhere the test is one result
@@ -122,26 +124,99 @@ static int listed_enabled(const char *dev)
 	return p && (!end || p < end);
 }
 
-/* The first dmaengine channel: wq0.0's, the only kernel WQ enabled */
-static int wq_channel(char *chan, size_t len)
+/* The last component of symlink @path ("" if none) */
+static const char *link_base(const char *path)
 {
-	DIR *d = opendir("/sys/class/dma");
+	static char buf[400];
+	char *p;
+	int n;
+
+	n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	p = strrchr(buf, '/');
+	return p ? p + 1 : buf;
+}
+
+/* dsa0's PCI function: /sys/bus/dsa/devices/dsa0 -> .../0000:00:01.0/dsa0 */
+static void dsa0_function(char *fn, size_t len)
+{
+	char buf[400];
+	int n = readlink(DEV "dsa0", buf, sizeof(buf) - 1);
+	char *p;
+
+	buf[n > 0 ? n : 0] = 0;
+	p = strrchr(buf, '/');
+	if (p)
+		*p = 0;
+	p = strrchr(buf, '/');
+	snprintf(fn, len, "%s", p ? p + 1 : "");
+}
+
+/*
+ * wq0.0's dmaengine channel.  idxd registers one channel per kernel work
+ * queue bound to its dmaengine driver, named dmaNchanM with the PCI
+ * function as parent, and links neither way between the channel and the
+ * work queue.  So: the channels whose device is dsa0's function, of which
+ * there must be exactly one, while wq0.0 is dsa0's only work queue bound
+ * to dmaengine.  (After the run, wq0.0's clients count shows that dmatest
+ * holds that channel.)
+ */
+static int wq_channel(char *chan, size_t len, char *why, size_t wlen)
+{
+	char fn[64], path[600];
+	DIR *d;
 	struct dirent *e;
+	int nchan = 0, nwq = 0, wq00 = 0;
 
 	chan[0] = 0;
-	while (d && (e = readdir(d)))
-		if (!strncmp(e->d_name, "dma", 3) && !chan[0])
+	dsa0_function(fn, sizeof(fn));
+	d = opendir("/sys/class/dma");
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "dma", 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/dma/%s/device", e->d_name);
+		if (!fn[0] || strcmp(link_base(path), fn))
+			continue;
+		if (!nchan++)
 			snprintf(chan, len, "%s", e->d_name);
+	}
 	if (d)
 		closedir(d);
-	return chan[0] != 0;
+	d = opendir("/sys/bus/dsa/drivers/dmaengine");
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "wq0.", 4))
+			continue;
+		nwq++;
+		wq00 |= !strcmp(e->d_name, "wq0.0");
+	}
+	if (d)
+		closedir(d);
+	snprintf(why, wlen, "dsa0 is %s; its channels: %d (%s); its WQs on dmaengine: %d%s",
+		 fn[0] ? fn : "(unknown)", nchan, chan[0] ? chan : "none", nwq,
+		 wq00 ? ", wq0.0 among them" : "");
+	return nchan == 1 && nwq == 1 && wq00;
+}
+
+/* No IAA: neither a PCI function (8086:0cfe) nor an idxd iax device */
+static int no_iaa(void)
+{
+	char names[4][32];
+	DIR *d = opendir("/sys/bus/dsa/devices");
+	struct dirent *e;
+	int iax = 0;
+
+	while (d && (e = readdir(d)))
+		iax += !strncmp(e->d_name, "iax", 3);
+	if (d)
+		closedir(d);
+	return !iax && find_pci_devices(0x8086, 0x0cfe, names, 4) == 0;
 }
 
 int main(void)
 {
 	const char *variant = guest_arg("variant");
-	char chan[300], summary[256], want[64];
-	int rc, ok;
+	char chan[300], summary[256], want[64], why[300], clients[16];
+	int rc, ok, found;
 
 	if (tap_dsa_elsewhere(variant, "the accel-config checks"))
 		return tap_done();
@@ -184,16 +259,23 @@ int main(void)
 
 	/* --- the work queue works: dmatest on its channel --- */
 	summary[0] = 0;
-	if (wq_channel(chan, sizeof(chan)))
+	found = wq_channel(chan, sizeof(chan), why, sizeof(why));
+	tap_diag("%s", why);
+	if (found)
 		run_dmatest(chan, DMATEST_ITER, summary, sizeof(summary));
-	/* dmatest holds the channel: a client of the WQ, which accel-config
-	 * then refuses to disable
+	/*
+	 * dmatest holds the channel: a client of the WQ (wq0.0's clients
+	 * count says it is that WQ's), which accel-config then refuses to
+	 * disable
 	 */
+	snprintf(clients, sizeof(clients), "%s", sys(DEV "wq0.0/clients"));
 	sh("rmmod dmatest 2>&1");
 	snprintf(want, sizeof(want), "summary %d tests, 0 failures", DMATEST_ITER);
-	tap_check(strstr(summary, want) != NULL,
+	tap_check(found && strstr(summary, want) && !strcmp(clients, "1"),
 		  "dmatest: memcpy on the WQ accel-config enabled, every iteration verified",
-		  "%s", summary[0] ? summary : "no dmatest summary");
+		  "%s; wq0.0 clients while dmatest held %s: %s",
+		  summary[0] ? summary : "no dmatest summary",
+		  chan[0] ? chan : "no channel", clients);
 
 	/* --- save, then disable (load-config is not run, see the README) --- */
 	rc = sh(ACCFG " save-config -s " SAVED " 2>&1 && cat " SAVED);
@@ -238,9 +320,10 @@ int main(void)
 		  "dsa_test (MEMMOVE from user space) cannot open the user WQ without SVA: no PASID (-ENOSPC)",
 		  "exit %d; kernel: %s", rc, tail());
 	rc = sh("cd " TESTDIR " && ./iaa_user_test_runner.sh 2>&1");
-	tap_check(rc == 77 && strstr(out, "No SVM support"),
-		  "iaa_user_test_runner.sh skips (77): no IAA device (not modelled)",
-		  "exit %d: %s", rc, tail());
+	tap_check(rc == 77 && strstr(out, "No SVM support") && no_iaa(),
+		  "iaa_user_test_runner.sh skips (77): no iax1, and no IAA at all (not modelled)",
+		  "exit %d: %s; %s", rc, tail(),
+		  no_iaa() ? "no IAA function or iax device" : "an IAA is present");
 
 	/* --- leave dsa0 as the next tests expect it: disabled, wq0.1 empty --- */
 	sh(ACCFG " disable-wq dsa0/wq0.1 2>&1; " ACCFG " disable-device dsa0 2>&1");

@@ -187,7 +187,7 @@ static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
 	list_del(&vec->list);
 	idxd->ims_in_use--;
 	/* -EBUSY: the owner left its handler requested; the slot stays */
-	WARN_ON_ONCE(device_ims_free_irq(&idxd->pdev->dev, vec->map.index));
+	WARN_ON_ONCE(device_ims_free_irq(&idxd->pdev->dev, vec->map));
 	kfree(vec);
 }
 

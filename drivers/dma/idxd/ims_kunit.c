@@ -1144,7 +1144,7 @@ static void idxd_ims_software_reset_renews(struct kunit *test)
 /*
  * The IMS core at unbind: handlers that the unbound driver's module still
  * holds (its remove() forgot them) are freed, every one, shared handlers
- * included, with a warning each, and the domain is removed, not leaked.
+ * included, with one warning, and the domain is removed, not leaked.
  * The case lives here because such a handler must be in a module, and this
  * suite is built into one (the stand-in driver's owner).
  */
@@ -1173,12 +1173,83 @@ static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 
 	kunit_warning_suppress(test) {
 		device_release_driver(dev);
-		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 3);
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
 	}
 	/* Both vectors are freed with the domain */
 	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(a.virq));
 	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(b.virq));
 	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+}
+
+/*
+ * An explicit device_remove_ims_domain() by a live driver leaves every
+ * handler to its owner, its own module's too (the owner may be freeing
+ * it that moment): the domain is leaked with the vector, with one
+ * warning, and the owner's later free_irq() is safe.
+ */
+static void idxd_ims_explicit_removal_leaves_handlers(struct kunit *test)
+{
+	static int owner;
+	struct sim *s = test->priv;
+	struct device *dev;
+	struct msi_map a;
+
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, 0, "idxd-ims-kunit", &owner), 0);
+
+	kunit_warning_suppress(test) {
+		device_remove_ims_domain(dev);
+		/* The leak's warning; no handler was freed for its owner */
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 1);
+	}
+	KUNIT_EXPECT_TRUE(test, irq_has_action(a.virq));
+	KUNIT_EXPECT_EQ(test, device_ims_alloc_irq(dev, 0, NULL, NULL).index, -ENODEV);
+	KUNIT_EXPECT_STREQ(test, (const char *)free_irq(a.virq, &owner), "idxd-ims-kunit");
+}
+
+/*
+ * At unbind, the core frees a forgotten handler by its dev_id only if
+ * free_irq() finds that handler: behind another handler with the same
+ * dev_id (here no_action(), built-in code) it is left, and the domain is
+ * leaked with its vector, instead of freeing the other handler.
+ */
+static void idxd_ims_unbind_dev_id_shadowed(struct kunit *test)
+{
+	static int owners[2];
+	struct sim *s = test->priv;
+	struct device *dev;
+	struct msi_map a, b;
+
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_GE(test, b.index, 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, no_action, IRQF_SHARED, "idxd-ims-kunit-builtin",
+					  &owners[0]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
+					  &owners[0]), 0);
+	KUNIT_ASSERT_EQ(test, request_irq(b.virq, sim_handler, 0, "idxd-ims-kunit",
+					  &owners[1]), 0);
+
+	kunit_warning_suppress(test) {
+		device_release_driver(dev);
+		/* b's handler freed, a's two leaked with the domain */
+		KUNIT_EXPECT_SUPPRESSED_WARNING_COUNT(test, 2);
+	}
+	KUNIT_EXPECT_NULL(test, irq_get_msi_desc(b.virq));
+	/* Both handlers of a are there, the built-in one first */
+	KUNIT_EXPECT_STREQ(test, (const char *)free_irq(a.virq, &owners[0]),
+			   "idxd-ims-kunit-builtin");
+	KUNIT_EXPECT_STREQ(test, (const char *)free_irq(a.virq, &owners[0]), "idxd-ims-kunit");
 }
 
 /* The table is full after 512 vectors */
@@ -1225,6 +1296,8 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
+	KUNIT_CASE(idxd_ims_explicit_removal_leaves_handlers),
+	KUNIT_CASE(idxd_ims_unbind_dev_id_shadowed),
 	{}
 };
 

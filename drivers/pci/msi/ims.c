@@ -46,16 +46,17 @@ postcore_initcall(pci_ims_init);
  * The IMS domain is a second per device MSI domain beside the PCI/MSI(-X)
  * one. It is only created when the MSI parent (the interrupt remapping
  * unit) accepts IMS for @pdev; a refusal is logged with its reason.
- * device_create_ims_domain() is the same with an error code; IMS table
- * library users call ims_create_domain() with &pdev->dev.
+ * IMS table library users call ims_create_domain() with &pdev->dev
+ * instead.
  *
  * Context: Process context, may sleep.
- * Return: True on success, false otherwise.
+ * Return: 0 on success or a negative error code, see
+ * device_create_ims_domain().
  */
-bool pci_create_ims_domain(struct pci_dev *pdev, const struct msi_domain_template *template,
-			   unsigned int hwsize, void *data)
+int pci_create_ims_domain(struct pci_dev *pdev, const struct msi_domain_template *template,
+			  unsigned int hwsize, void *data)
 {
-	return !device_create_ims_domain(&pdev->dev, template, hwsize, data);
+	return device_create_ims_domain(&pdev->dev, template, hwsize, data);
 }
 
 /**
@@ -124,12 +125,9 @@ EXPORT_SYMBOL_NS_GPL(pci_ims_alloc_irq_at, "IMS");
  */
 void pci_ims_free_irq(struct pci_dev *pdev, struct msi_map map)
 {
-	int ret;
+	int ret = device_ims_free_irq(&pdev->dev, map);
 
-	if (WARN_ON_ONCE(map.index < 0 || map.virq <= 0))
-		return;
-	ret = __device_ims_free_irq(&pdev->dev, map.index, map.virq);
-	WARN_ON_ONCE(ret == -EBUSY || ret == -ESTALE);
+	WARN_ON_ONCE(ret == -EINVAL || ret == -EBUSY || ret == -ESTALE);
 }
 EXPORT_SYMBOL_NS_GPL(pci_ims_free_irq, "IMS");
 
