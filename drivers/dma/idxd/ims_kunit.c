@@ -1097,43 +1097,6 @@ static void idxd_ims_halt_completes_command(struct kunit *test)
 }
 
 /*
- * A command queued behind the one in flight when the device halts is not
- * written to the halted device (where nothing would ever complete it): the
- * halt check is repeated under the command lock, after the wait.
- */
-static void idxd_ims_halt_stops_queued_command(struct kunit *test)
-{
-	struct sim *s = test->priv;
-	struct sim_call *first, *queued;
-	unsigned int from, i, drains = 0;
-	unsigned long left;
-
-	sim_ims_wq(test);
-	from = s->ncmds;
-	WRITE_ONCE(s->hold, true);
-	first = sim_call_start(test, sim_call_drain, NULL, -1);
-	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
-	queued = sim_call_start(test, sim_call_drain, NULL, -1);
-	/* Let it reach the wait for the command in flight */
-	msleep(50);
-	s->halt_reset = IDXD_DEVICE_RESET_COLD;
-	WRITE_ONCE(s->halt, true);
-	left = wait_for_completion_timeout(&first->done, 2 * HZ);
-	if (left)
-		left = wait_for_completion_timeout(&queued->done, 2 * HZ);
-	KUNIT_EXPECT_NE_MSG(test, left, 0, "a command was left waiting on the halted device");
-	/* Let whatever still waits end: the device answers after all */
-	WRITE_ONCE(s->hold, false);
-	wait_for_completion(&first->done);
-	wait_for_completion(&queued->done);
-	for (i = from; i < s->ncmds && i < ARRAY_SIZE(s->cmds); i++)
-		drains += s->cmds[i].cmd == IDXD_CMD_DRAIN_PASID;
-	KUNIT_EXPECT_EQ_MSG(test, drains, 1, "DRAIN_PASID written to the halted device");
-	flush_workqueue(s->idxd->wq);
-	wr32(s, IDXD_GENSTATS_OFFSET, 0);
-}
-
-/*
  * A halt which asks for a software reset: idxd's recovery resets, then
  * configures and enables the device; when it gets that far, the vectors
  * which had a handle get a new one and their owners RESET. (7.3 sends no
@@ -1179,28 +1142,6 @@ static void idxd_ims_software_reset_renews(struct kunit *test)
 }
 
 /*
- * The simulated device with IMS and @n vectors allocated through the IMS
- * core (not idxd's API: the handlers the cases request stand for ones an
- * unbound driver forgot). The core's sweep at unbind needs the handlers in
- * a module, which the stand-in driver and sim_handler() are only when idxd
- * is one.
- */
-static struct device *sim_module_vectors(struct kunit *test, struct msi_map *map, int n)
-{
-	struct sim *s = test->priv;
-	int i;
-
-	if (!IS_MODULE(CONFIG_INTEL_IDXD))
-		kunit_skip(test, "needs idxd built as a module");
-	sim_ims_wq(test);
-	for (i = 0; i < n; i++) {
-		map[i] = device_ims_alloc_irq(&s->pdev->dev, MSI_ANY_INDEX, NULL, NULL);
-		KUNIT_ASSERT_GE(test, map[i].index, 0);
-	}
-	return &s->pdev->dev;
-}
-
-/*
  * The IMS core at unbind: handlers that the unbound driver's module still
  * holds (its remove() forgot them) are freed, every one, shared handlers
  * included, with one warning, and the domain is removed, not leaked.
@@ -1210,12 +1151,19 @@ static struct device *sim_module_vectors(struct kunit *test, struct msi_map *map
 static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 {
 	static int owners[3];
-	struct msi_map v[2], a, b;
+	struct sim *s = test->priv;
+	struct msi_map a, b;
 	struct device *dev;
 
-	dev = sim_module_vectors(test, v, 2);
-	a = v[0];
-	b = v[1];
+	/* Built into the kernel, the stand-in driver and the handlers have no module */
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_GE(test, b.index, 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
 					  &owners[0]), 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
@@ -1242,10 +1190,16 @@ static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 static void idxd_ims_explicit_removal_leaves_handlers(struct kunit *test)
 {
 	static int owner;
+	struct sim *s = test->priv;
 	struct device *dev;
 	struct msi_map a;
 
-	dev = sim_module_vectors(test, &a, 1);
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, 0, "idxd-ims-kunit", &owner), 0);
 
 	kunit_warning_suppress(test) {
@@ -1267,12 +1221,18 @@ static void idxd_ims_explicit_removal_leaves_handlers(struct kunit *test)
 static void idxd_ims_unbind_dev_id_shadowed(struct kunit *test)
 {
 	static int owners[2];
-	struct msi_map v[2], a, b;
+	struct sim *s = test->priv;
 	struct device *dev;
+	struct msi_map a, b;
 
-	dev = sim_module_vectors(test, v, 2);
-	a = v[0];
-	b = v[1];
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	dev = &s->pdev->dev;
+	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
+	KUNIT_ASSERT_GE(test, a.index, 0);
+	KUNIT_ASSERT_GE(test, b.index, 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, no_action, IRQF_SHARED, "idxd-ims-kunit-builtin",
 					  &owners[0]), 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
@@ -1333,7 +1293,6 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_release_waits_for_command),
 	KUNIT_CASE(idxd_ims_no_command_over_timed_out_release),
 	KUNIT_CASE(idxd_ims_halt_completes_command),
-	KUNIT_CASE(idxd_ims_halt_stops_queued_command),
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
