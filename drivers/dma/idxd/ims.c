@@ -29,6 +29,11 @@ MODULE_IMPORT_NS("IMS");
 /* Offsets of the IMS portals in a work queue's four portal pages */
 #define IDXD_IMS_PORTAL_UNLIMITED	0x2000
 #define IDXD_IMS_PORTAL_LIMITED		0x3000
+/*
+ * How long a drain before a handle's release may take: descriptors wait
+ * behind those of other work queues and PASIDs, and may fault
+ */
+#define IDXD_IMS_DRAIN_TIMEOUT_MS	5000
 
 static const struct ims_slot_format idxd_ims_slot_format = {
 	.addr_lo	= 0,
@@ -62,6 +67,9 @@ void idxd_ims_init(struct idxd_device *idxd)
 {
 	mutex_init(&idxd->ims_lock);
 	INIT_LIST_HEAD(&idxd->ims_vecs);
+	INIT_LIST_HEAD(&idxd->ims_held);
+	init_waitqueue_head(&idxd->ims_waitq);
+	idxd->ims_drain_timeout = msecs_to_jiffies(IDXD_IMS_DRAIN_TIMEOUT_MS);
 	INIT_WORK(&idxd->ims_halt_work, idxd_ims_halt_work);
 }
 
@@ -138,57 +146,121 @@ void idxd_ims_setup(struct idxd_device *idxd)
 /*
  * Wait until every descriptor which may carry the vector's handle has
  * completed: those of its PASID, or of its work queue for a vector without
- * PASID.
+ * PASID. 0, or why not: the device did not answer in time, is halted or
+ * refused the drain.
  */
-static void idxd_ims_vec_drain(struct idxd_ims_vec *vec)
+static int idxd_ims_vec_drain(struct idxd_ims_vec *vec)
 {
+	unsigned long timeout = vec->idxd->ims_drain_timeout;
+
 	if (vec->pasid == IOMMU_PASID_INVALID)
-		idxd_wq_drain(vec->wq);
-	else
-		idxd_device_drain_pasid(vec->idxd, vec->pasid);
+		return idxd_wq_drain_timeout(vec->wq, timeout);
+	return idxd_device_drain_pasid_timeout(vec->idxd, vec->pasid, timeout);
+}
+
+/* Free the vector's slot and the vector; ims_lock held, @vec on no list */
+static void idxd_ims_vec_free_slot(struct idxd_ims_vec *vec)
+{
+	struct idxd_device *idxd = vec->idxd;
+
+	lockdep_assert_held(&idxd->ims_lock);
+	idxd->ims_in_use--;
+	/* -EBUSY: the owner left its handler requested; the slot stays */
+	WARN_ON_ONCE(device_ims_free_irq(&idxd->pdev->dev, vec->map));
+	kfree(vec);
 }
 
 /*
- * Drain the vector's descriptors, then release its handle; ims_lock held.
- * The vector has no handle afterwards, also when the device refused the
- * release or did not answer: it is reported and returned.
+ * The device dropped or revoked every interrupt handle (a halt, a reset, a
+ * revocation); ims_lock held. No descriptor can raise an interrupt with an
+ * old handle any more: the slots kept for handles whose drain failed are
+ * freed, and a release whose drain is running has nothing left to release.
+ */
+static void idxd_ims_handles_dropped(struct idxd_device *idxd)
+{
+	struct idxd_ims_vec *vec, *next;
+
+	lockdep_assert_held(&idxd->ims_lock);
+	idxd->ims_handle_gen++;
+	list_for_each_entry(vec, &idxd->ims_vecs, list)
+		vec->undrained = false;
+	list_for_each_entry_safe(vec, next, &idxd->ims_held, list) {
+		list_del(&vec->list);
+		idxd_ims_vec_free_slot(vec);
+	}
+}
+
+/*
+ * Drain the vector's descriptors, then release its handle; ims_lock held,
+ * dropped while the drain runs (with a timeout), so that the owners of the
+ * device's other vectors, a revocation or a reset do not wait for it. The
+ * vector has no handle from the start; idxd_ims_vec_request_handle()
+ * refuses it until the release is done. When the device dropped or revoked
+ * every handle meanwhile, there is nothing to release. When the drain
+ * failed, descriptors may still carry the handle: it is kept, reported and
+ * returned, and the vector marked, so that its slot is not reused before
+ * the device drops its handles.
  */
 static int idxd_ims_vec_put_handle(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
-	int rc = 0;
+	unsigned int gen = idxd->ims_handle_gen;
+	int rc, handle = vec->handle;
 
 	lockdep_assert_held(&idxd->ims_lock);
-	if (vec->handle == INVALID_INT_HANDLE)
+	if (handle == INVALID_INT_HANDLE)
 		return 0;
+	vec->handle = INVALID_INT_HANDLE;
+	vec->releasing = true;
+	mutex_unlock(&idxd->ims_lock);
 	/*
 	 * No descriptor may still name the entry when it is reused: drain on
 	 * devices without handle commands as well, where the handle is the
 	 * slot itself.
 	 */
-	idxd_ims_vec_drain(vec);
-	if (idxd->request_int_handles) {
-		rc = idxd_device_release_int_handle(idxd, vec->handle, IDXD_IRQ_IMS);
-		if (rc)
-			dev_warn(&idxd->pdev->dev,
-				 "IMS slot %d: releasing handle %#x failed: %d\n",
-				 vec->map.index, vec->handle, rc);
+	rc = idxd_ims_vec_drain(vec);
+	mutex_lock(&idxd->ims_lock);
+	vec->releasing = false;
+	wake_up_all(&idxd->ims_waitq);
+	if (idxd->ims_handle_gen != gen)
+		return 0;
+	if (rc) {
+		vec->undrained = true;
+		dev_warn(&idxd->pdev->dev, "IMS slot %d: drain failed (%d), handle %#x kept\n",
+			 vec->map.index, rc, handle);
+		return rc;
 	}
-	vec->handle = INVALID_INT_HANDLE;
+	if (!idxd->request_int_handles)
+		return 0;
+	rc = idxd_device_release_int_handle(idxd, handle, IDXD_IRQ_IMS);
+	if (rc)
+		dev_warn(&idxd->pdev->dev, "IMS slot %d: releasing handle %#x failed: %d\n",
+			 vec->map.index, handle, rc);
 	return rc;
 }
 
+/*
+ * Free a vector taken off ims_vecs; ims_lock held, dropped while its
+ * handle's drain runs. The slot of a vector whose drain failed waits on
+ * ims_held for the device to drop its handles.
+ */
 static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
 {
 	struct idxd_device *idxd = vec->idxd;
 
 	lockdep_assert_held(&idxd->ims_lock);
+	idxd->ims_freeing++;
 	idxd_ims_vec_put_handle(vec);
-	list_del(&vec->list);
-	idxd->ims_in_use--;
-	/* -EBUSY: the owner left its handler requested; the slot stays */
-	WARN_ON_ONCE(device_ims_free_irq(&idxd->pdev->dev, vec->map));
-	kfree(vec);
+	if (vec->undrained) {
+		list_add_tail(&vec->list, &idxd->ims_held);
+		dev_warn(&idxd->pdev->dev,
+			 "IMS slot %d held until the device drops its handles\n",
+			 vec->map.index);
+	} else {
+		idxd_ims_vec_free_slot(vec);
+	}
+	if (!--idxd->ims_freeing)
+		wake_up_all(&idxd->ims_waitq);
 }
 
 /**
@@ -199,11 +271,13 @@ static void idxd_ims_vec_destroy(struct idxd_ims_vec *vec)
  * allocated gets %IDXD_IMS_EVENT_REMOVING, without the device's IMS lock
  * held, and must free its interrupt handler then; the vector's handle is
  * released and the vector is freed when the callback returns. A vector
- * without an owner callback is freed with a warning.
+ * without an owner callback is freed with a warning. Frees and releases
+ * whose drains run without the lock are waited for; slots kept for handles
+ * whose drain failed are freed with the domain.
  */
 void idxd_ims_teardown(struct idxd_device *idxd)
 {
-	struct idxd_ims_vec *vec;
+	struct idxd_ims_vec *vec, *next;
 
 	mutex_lock(&idxd->ims_lock);
 	if (!idxd->ims_enabled) {
@@ -226,8 +300,20 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 		else
 			dev_warn(&idxd->pdev->dev, "IMS vector of slot %d still allocated\n",
 				 vec->map.index);
+		/* A release of its handle may still drain; it uses the vector until done */
+		wait_event(idxd->ims_waitq, !READ_ONCE(vec->releasing));
 		mutex_lock(&idxd->ims_lock);
 		idxd_ims_vec_destroy(vec);
+	}
+	/* Frees of vectors already off the list, draining without the lock */
+	while (idxd->ims_freeing) {
+		mutex_unlock(&idxd->ims_lock);
+		wait_event(idxd->ims_waitq, !READ_ONCE(idxd->ims_freeing));
+		mutex_lock(&idxd->ims_lock);
+	}
+	list_for_each_entry_safe(vec, next, &idxd->ims_held, list) {
+		list_del(&vec->list);
+		idxd_ims_vec_free_slot(vec);
 	}
 	mutex_unlock(&idxd->ims_lock);
 	device_remove_ims_domain(&idxd->pdev->dev);
@@ -308,7 +394,8 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, "IDXD");
  * handle revocation, so the handle is never a revoked one.
  *
  * Context: Process context, may sleep.
- * Return: 0; -EBUSY if the vector has a handle already; -EINVAL if the
+ * Return: 0; -EBUSY if the vector has a handle already or its release is
+ * still running; -EINVAL if the
  * device calls the slot invalid (0x41), -ENOSPC if it has no handle left
  * (0x42), -ENXIO for another command error.
  */
@@ -318,7 +405,7 @@ int idxd_ims_vec_request_handle(struct idxd_ims_vec *vec)
 	int rc = 0, handle = vec->map.index;
 
 	mutex_lock(&idxd->ims_lock);
-	if (vec->handle != INVALID_INT_HANDLE)
+	if (vec->handle != INVALID_INT_HANDLE || vec->releasing)
 		rc = -EBUSY;
 	else if (idxd->request_int_handles)
 		rc = idxd_device_request_int_handle(idxd, vec->map.index, &handle,
@@ -355,19 +442,26 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
  * Drains the vector's PASID (its work queue for a vector without PASID), so
  * that no descriptor still carries the handle, then issues
  * RELEASE_INT_HANDLE with the IMS bit. Nothing if the vector has no handle.
- * The vector has no handle afterwards, also when the release failed.
+ * The vector has no handle afterwards, also when the release failed. The
+ * drain runs without the device's IMS lock and waits for the device for at
+ * most a few seconds; when it fails, the handle is not released (a
+ * descriptor may still carry it), and the vector's slot, once freed, is
+ * not reused until the device drops or revokes its handles.
  *
  * Context: Process context, may sleep.
- * Return: 0; -ENODEV if the device is halted or gone, -ETIMEDOUT if it did
- * not answer, -ENXIO if it refused the release (the failure is logged).
+ * Return: 0; -ETIMEDOUT if the device did not answer the drain or the
+ * release in time; -ENXIO if it is halted or refused the drain or the
+ * release; -ENODEV if it is halted or gone at the release (every failure
+ * is logged).
  */
 int idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 {
+	struct idxd_device *idxd = vec->idxd;
 	int rc;
 
-	mutex_lock(&vec->idxd->ims_lock);
+	mutex_lock(&idxd->ims_lock);
 	rc = idxd_ims_vec_put_handle(vec);
-	mutex_unlock(&vec->idxd->ims_lock);
+	mutex_unlock(&idxd->ims_lock);
 	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
@@ -376,12 +470,13 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * idxd_ims_vec_free - Free an IMS vector
  * @vec:	The vector; its interrupt handler must have been freed
  *
- * Releases the vector's interrupt handle if it still has one (after a
- * drain of its PASID or work queue) and frees the IMS entry and @vec. Not
- * to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has started.
- * The drain runs under the device's IMS lock, so that teardown, a
- * revocation or a reset cannot pass the vector while its handle is being
- * released.
+ * Releases the vector's interrupt handle if it still has one, as
+ * idxd_ims_vec_release_handle() does, and frees the IMS entry and @vec.
+ * Not to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has
+ * started. The vector leaves the device's list first, so that teardown,
+ * a revocation or a reset do not see it while the drain runs; teardown
+ * waits for the free to finish. When the drain failed, the entry stays
+ * allocated until the device drops or revokes its handles (or goes away).
  *
  * Context: Process context, may sleep.
  */
@@ -390,6 +485,7 @@ void idxd_ims_vec_free(struct idxd_ims_vec *vec)
 	struct idxd_device *idxd = vec->idxd;
 
 	mutex_lock(&idxd->ims_lock);
+	list_del_init(&vec->list);
 	idxd_ims_vec_destroy(vec);
 	mutex_unlock(&idxd->ims_lock);
 }
@@ -431,10 +527,31 @@ static int idxd_ims_vec_renew_handle(struct idxd_ims_vec *vec)
 	return handle;
 }
 
-/* The drain that covers @vec's descriptors: its PASID, or its work queue */
-static unsigned long idxd_ims_drain_key(struct idxd_ims_vec *vec)
+/*
+ * The drains that cover the descriptors of the vectors whose handle
+ * changed: each PASID once (indexed by PASID, the value the PASID), each
+ * work queue of vectors without PASID once (indexed past the 20-bit PASIDs,
+ * the work queue). False if there was no memory to note it.
+ */
+static bool idxd_ims_note_drain(struct xarray *drains, struct idxd_ims_vec *vec)
 {
-	return vec->pasid == IOMMU_PASID_INVALID ? BIT(20) + vec->wq->id : vec->pasid;
+	if (vec->pasid == IOMMU_PASID_INVALID)
+		return !xa_err(xa_store(drains, BIT(20) + vec->wq->id, vec->wq, GFP_KERNEL));
+	return !xa_err(xa_store(drains, vec->pasid, xa_mk_value(vec->pasid), GFP_KERNEL));
+}
+
+static void idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
+{
+	unsigned long timeout = idxd->ims_drain_timeout;
+	unsigned long key;
+	void *entry;
+
+	xa_for_each(drains, key, entry) {
+		if (xa_is_value(entry))
+			idxd_device_drain_pasid_timeout(idxd, xa_to_value(entry), timeout);
+		else
+			idxd_wq_drain_timeout(entry, timeout);
+	}
 }
 
 /**
@@ -445,11 +562,13 @@ static unsigned long idxd_ims_drain_key(struct idxd_ims_vec *vec)
  * MSI-X handles. Like those, every IMS vector with a handle gets a new one,
  * or none if the device has none left. Once every handle is renewed, each
  * PASID (work queue, for vectors without PASID) of a vector whose handle
- * changed is drained, once, so that every descriptor which carried a
- * revoked handle has completed (with status 0x19, invalid interrupt
- * handle, and without an interrupt), and then the owners of those vectors
- * get %IDXD_IMS_EVENT_REVOKED. The owner resubmits those descriptors with
- * the new handle, or fails them when there is none.
+ * changed is drained, once, without the device's IMS lock and with a
+ * timeout, so that every descriptor which carried a revoked handle has
+ * completed (with status 0x19, invalid interrupt handle, and without an
+ * interrupt), and then the owners of those vectors get
+ * %IDXD_IMS_EVENT_REVOKED (not if the device halted or was reset
+ * meanwhile: those events have told them). The owner resubmits those
+ * descriptors with the new handle, or fails them when there is none.
  *
  * The callback runs with the device's IMS lock held: it must not call the
  * idxd_ims_*() functions nor wait for a lock its owner holds around them;
@@ -457,15 +576,17 @@ static unsigned long idxd_ims_drain_key(struct idxd_ims_vec *vec)
  */
 void idxd_ims_revoke_handles(struct idxd_device *idxd)
 {
-	struct xarray changed, keys;
 	struct idxd_ims_vec *vec;
+	struct xarray drains;
+	unsigned int gen;
 	int handle;
 
 	if (!idxd->request_int_handles)
 		return;
-	xa_init(&changed);
-	xa_init(&keys);
+	xa_init(&drains);
 	mutex_lock(&idxd->ims_lock);
+	idxd_ims_handles_dropped(idxd);
+	gen = idxd->ims_handle_gen;
 	/* Every handle first, so that no owner keeps submitting a revoked one */
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle == INVALID_INT_HANDLE)
@@ -474,30 +595,25 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 		if (handle == vec->handle)
 			continue;
 		vec->handle = handle;
-		if (xa_err(xa_store(&changed, vec->map.index, vec, GFP_KERNEL)) ||
-		    xa_err(xa_store(&keys, idxd_ims_drain_key(vec), xa_mk_value(1),
-				    GFP_KERNEL))) {
-			/* No memory to batch: this one on its own, as it is */
-			xa_erase(&changed, vec->map.index);
-			idxd_ims_vec_drain(vec);
-			if (vec->event)
-				vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
-		}
-	}
-	/* Then each PASID (work queue) once */
-	list_for_each_entry(vec, &idxd->ims_vecs, list) {
-		if (xa_load(&changed, vec->map.index) &&
-		    xa_erase(&keys, idxd_ims_drain_key(vec)))
+		vec->revoked = true;
+		/* No memory to note the drain: this one now, as it is */
+		if (!idxd_ims_note_drain(&drains, vec))
 			idxd_ims_vec_drain(vec);
 	}
+	/* Then each PASID (work queue) once, without the lock */
+	mutex_unlock(&idxd->ims_lock);
+	idxd_ims_run_drains(idxd, &drains);
+	xa_destroy(&drains);
 	/* Then the owners, whose descriptors with the old handle are done */
+	mutex_lock(&idxd->ims_lock);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
-		if (xa_load(&changed, vec->map.index) && vec->event)
+		if (!vec->revoked)
+			continue;
+		vec->revoked = false;
+		if (vec->event && idxd->ims_handle_gen == gen)
 			vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
-	xa_destroy(&changed);
-	xa_destroy(&keys);
 }
 
 /**
@@ -520,6 +636,7 @@ void idxd_ims_reset_done(struct idxd_device *idxd)
 	struct idxd_ims_vec *vec;
 
 	mutex_lock(&idxd->ims_lock);
+	idxd_ims_handles_dropped(idxd);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle != INVALID_INT_HANDLE || vec->lost_handle)
 			vec->handle = idxd->request_int_handles ?
@@ -549,6 +666,7 @@ void idxd_ims_halted(struct idxd_device *idxd)
 	struct idxd_ims_vec *vec;
 
 	mutex_lock(&idxd->ims_lock);
+	idxd_ims_handles_dropped(idxd);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle != INVALID_INT_HANDLE) {
 			vec->handle = INVALID_INT_HANDLE;

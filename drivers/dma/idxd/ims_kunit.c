@@ -182,8 +182,8 @@ static int sim_respond(void *arg)
 		 * write waits for the answer. An interrupt-driven command is
 		 * answered with the active bit kept (the driver only reads
 		 * the status after the completion); a polled one with it
-		 * clear until the driver, which holds the command lock while
-		 * it polls, has read the answer.
+		 * clear until the driver, which claims the command register
+		 * (IDXD_FLAG_CMD_RUNNING) while it polls, has read the answer.
 		 */
 		if (cmd.int_req) {
 			if (READ_ONCE(s->hold) && !sim_hold(s))
@@ -207,10 +207,14 @@ static int sim_respond(void *arg)
 			continue;
 		}
 		wr32(s, IDXD_CMDSTS_OFFSET, status);
-		/* Wait for the driver to drop the command lock */
-		spin_lock(&idxd->cmd_lock);
+		/*
+		 * Until the driver drops its claim of the command register,
+		 * or has claimed it again for its next command
+		 */
+		while (test_bit(IDXD_FLAG_CMD_RUNNING, &idxd->flags) &&
+		       !rd32(s, IDXD_CMD_OFFSET) && !kthread_should_stop())
+			usleep_range(20, 50);
 		wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
-		spin_unlock(&idxd->cmd_lock);
 	}
 	return 0;
 }
@@ -255,7 +259,8 @@ static int sim_call_thread(void *data)
 	struct sim_call *c = data;
 
 	c->rc = c->fn(c);
-	complete(&c->done);
+	/* Done for every later wait, also after a wait with a timeout */
+	complete_all(&c->done);
 	return 0;
 }
 
@@ -359,9 +364,9 @@ static int sim_init(struct kunit *test)
 	wr64(s, IDXD_TABLE_OFFSET + 8, offsets.bits[1]);
 
 	/*
-	 * Commands the driver polls for spin with preemption off: keep the
-	 * test's thread (it ends with the test) on CPU 0 and the device on
-	 * CPU 1.
+	 * The device answers from CPU 1 while the test's thread (it ends
+	 * with the test) runs on CPU 0: a driver which spun for an answer
+	 * with preemption off cannot starve it.
 	 */
 	set_cpus_allowed_ptr(current, cpumask_of(0));
 	s->responder = kthread_create(sim_respond, s, "idxd-ims-sim");
@@ -883,7 +888,7 @@ static void idxd_ims_release_failure(struct kunit *test)
 }
 
 /*
- * RELEASE_INT_HANDLE is polled with interrupts off: a halted device gets
+ * RELEASE_INT_HANDLE is polled: a halted device gets
  * no command, one which reads all ones (surprise removal) is given up at
  * once, one which stops answering after a bounded time.
  */
@@ -963,7 +968,7 @@ static void idxd_ims_release_waits_for_command(struct kunit *test)
 	WRITE_ONCE(s->hold, true);
 	drain = sim_call_start(test, sim_call_drain, NULL, -1);
 	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
-	/* On the test's CPU: the release polls with interrupts off */
+	/* On the test's CPU: a release spinning for the drain would starve the test */
 	release = sim_call_start(test, sim_call_release, NULL, 0);
 	msleep(50);
 	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&release->done),
@@ -1276,6 +1281,266 @@ static void idxd_ims_table_full(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->idxd->ims_in_use, 0);
 }
 
+/*
+ * A command queued behind the one in flight when the device halts is not
+ * written to the halted device, where nothing would ever complete it: the
+ * halt check is repeated under the command lock, after the wait.
+ */
+static void idxd_ims_halt_stops_queued_command(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	struct sim_call *first, *queued;
+	unsigned int from, drains = 0, i;
+	bool returned;
+
+	sim_ims_wq(test);
+	from = s->ncmds;
+	WRITE_ONCE(s->hold, true);
+	first = sim_call_start(test, sim_call_drain, NULL, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	queued = sim_call_start(test, sim_call_drain, NULL, -1);
+	/* Let it reach the wait for the command in flight */
+	msleep(50);
+	s->halt_reset = IDXD_DEVICE_RESET_COLD;
+	WRITE_ONCE(s->halt, true);
+	returned = wait_for_completion_timeout(&first->done, 2 * HZ) &&
+		   wait_for_completion_timeout(&queued->done, 2 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "a command was left waiting on the halted device");
+	/* Let whatever still waits end: the device answers after all */
+	WRITE_ONCE(s->hold, false);
+	if (!returned) {
+		wr32(s, IDXD_GENSTATS_OFFSET, 0);
+		WRITE_ONCE(s->raise_cmd, true);
+	}
+	wait_for_completion(&first->done);
+	wait_for_completion(&queued->done);
+	for (i = from; i < s->ncmds && i < ARRAY_SIZE(s->cmds); i++)
+		drains += s->cmds[i].cmd == IDXD_CMD_DRAIN_PASID;
+	KUNIT_EXPECT_EQ_MSG(test, drains, 1, "DRAIN_PASID written to the halted device");
+	flush_workqueue(s->idxd->wq);
+	wr32(s, IDXD_GENSTATS_OFFSET, 0);
+}
+
+/*
+ * The release of an interrupt handle polls for the answer without the
+ * command lock, the command register claimed as idxd_cmd_exec() claims
+ * it: a device that stops answering costs a sleeping poll, not 10 ms with
+ * interrupts off.
+ */
+static void idxd_ims_release_polls_unlocked(struct kunit *test)
+{
+	struct sim *s = test->priv;
+	struct idxd_device *idxd = s->idxd;
+	struct sim_call *release;
+	unsigned long flags;
+	bool unlocked = false;
+	ktime_t end;
+
+	idxd->pdev = sim_pdev(test, s);
+	WRITE_ONCE(s->stall, true);
+	sim_sync(s);
+	release = sim_call_start(test, sim_call_release, NULL, 1);
+	end = ktime_add_ms(ktime_get(), 2000);
+	while (!unlocked && !completion_done(&release->done) && ktime_before(ktime_get(), end)) {
+		if (spin_trylock_irqsave(&idxd->cmd_lock, flags)) {
+			unlocked = test_bit(IDXD_FLAG_CMD_RUNNING, &idxd->flags);
+			spin_unlock_irqrestore(&idxd->cmd_lock, flags);
+		}
+		udelay(2);
+	}
+	wait_for_completion(&release->done);
+	KUNIT_EXPECT_TRUE_MSG(test, unlocked, "the release polled holding the command lock");
+	KUNIT_EXPECT_EQ(test, release->rc, -ETIMEDOUT);
+	KUNIT_EXPECT_FALSE(test, test_bit(IDXD_FLAG_CMD_RUNNING, &idxd->flags));
+	/* The device is done with the release */
+	sim_sync(s);
+	wr32(s, IDXD_CMD_OFFSET, 0);
+	wr32(s, IDXD_CMDSTS_OFFSET, 0);
+	WRITE_ONCE(s->stall, false);
+}
+
+static int sim_call_free(struct sim_call *c)
+{
+	idxd_ims_vec_free(c->vec);
+	return 0;
+}
+
+static int sim_call_vec_handle(struct sim_call *c)
+{
+	return idxd_ims_vec_handle(c->vec);
+}
+
+static int sim_call_revoke(struct sim_call *c)
+{
+	idxd_ims_revoke_handles(c->s->idxd);
+	return 0;
+}
+
+static int sim_call_teardown(struct sim_call *c)
+{
+	idxd_ims_teardown(c->s->idxd);
+	return 0;
+}
+
+/* Whether a call returns within @ms */
+static bool sim_call_returns(struct sim_call *c, unsigned int ms)
+{
+	return wait_for_completion_timeout(&c->done, msecs_to_jiffies(ms));
+}
+
+/*
+ * A free drains its vector's PASID without the device's IMS lock: the
+ * owners of other vectors are not held up by it, and its handle is
+ * released once the drain is done.
+ */
+static void idxd_ims_free_drains_unlocked(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *a, *b;
+	struct sim_call *free, *other;
+	unsigned int from;
+	bool returned;
+	int handle;
+
+	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	b = idxd_ims_vec_alloc(wq, 4, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(b), 0);
+	handle = idxd_ims_vec_handle(a);
+	from = s->ncmds;
+	WRITE_ONCE(s->hold, true);
+	free = sim_call_start(test, sim_call_free, a, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	other = sim_call_start(test, sim_call_vec_handle, b, -1);
+	returned = sim_call_returns(other, 1000);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the drain ran under the IMS lock");
+	KUNIT_EXPECT_FALSE(test, completion_done(&free->done));
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&free->done);
+	wait_for_completion(&other->done);
+	KUNIT_EXPECT_EQ(test, other->rc, b->map.index);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_DRAIN_PASID, 3), 1);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_RELEASE_INT_HANDLE,
+					CMD_INT_HANDLE_IMS | handle), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 1);
+	idxd_ims_vec_free(b);
+}
+
+/*
+ * Teardown waits for a free whose drain runs without the lock, rather
+ * than removing the IMS domain under it.
+ */
+static void idxd_ims_teardown_waits_for_free(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct sim_call *free, *teardown;
+	struct idxd_ims_vec *a;
+	bool early;
+
+	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	WRITE_ONCE(s->hold, true);
+	free = sim_call_start(test, sim_call_free, a, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	teardown = sim_call_start(test, sim_call_teardown, NULL, -1);
+	early = sim_call_returns(teardown, 200);
+	KUNIT_EXPECT_FALSE_MSG(test, early, "teardown did not wait for the free");
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&free->done);
+	wait_for_completion(&teardown->done);
+	KUNIT_EXPECT_FALSE(test, s->idxd->ims_enabled);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 0);
+}
+
+/*
+ * A drain which gets no answer in time: the free returns, the handle is
+ * not released (a descriptor may still carry it) and the slot is not
+ * reused, until the device drops its handles (here a reset). The late
+ * answer completes nothing.
+ */
+static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct idxd_ims_vec *a, *b, *c;
+	struct sim_call *free;
+	unsigned int from;
+	int slot, handle;
+	bool returned;
+
+	s->idxd->ims_drain_timeout = msecs_to_jiffies(100);
+	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	slot = a->map.index;
+	handle = idxd_ims_vec_handle(a);
+	from = s->ncmds;
+	WRITE_ONCE(s->hold, true);
+	free = sim_call_start(test, sim_call_free, a, -1);
+	returned = sim_call_returns(free, 3000);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the free waited for the drain without a bound");
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&free->done);
+	/* The late answer, then a device done with the drain */
+	sim_sync(s);
+	wr32(s, IDXD_CMDSTS_OFFSET, 0);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_RELEASE_INT_HANDLE,
+					CMD_INT_HANDLE_IMS | handle), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 1);
+	b = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_EXPECT_NE(test, b->map.index, slot);
+
+	/* The device drops every handle: the held slot is free again */
+	idxd_ims_reset_done(s->idxd);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 1);
+	c = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, c->map.index, slot);
+	idxd_ims_vec_free(c);
+	idxd_ims_vec_free(b);
+}
+
+/*
+ * A revocation while a free drains: the revocation does not wait for the
+ * drain, and the free does not release the revoked handle, which the
+ * device no longer knows.
+ */
+static void idxd_ims_revocation_during_free(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct sim_call *free, *revoke;
+	struct idxd_ims_vec *a;
+	unsigned int from;
+	bool returned;
+	int handle;
+
+	s->handle_base = 0x100;
+	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	handle = idxd_ims_vec_handle(a);
+	from = s->ncmds;
+	WRITE_ONCE(s->hold, true);
+	free = sim_call_start(test, sim_call_free, a, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	revoke = sim_call_start(test, sim_call_revoke, NULL, -1);
+	returned = sim_call_returns(revoke, 1000);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the revocation waited for the free's drain");
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&free->done);
+	wait_for_completion(&revoke->done);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_RELEASE_INT_HANDLE,
+					CMD_INT_HANDLE_IMS | handle), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 0);
+}
+
 static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_discovery),
 	KUNIT_CASE(idxd_ims_handle_commands),
@@ -1293,6 +1558,12 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_release_waits_for_command),
 	KUNIT_CASE(idxd_ims_no_command_over_timed_out_release),
 	KUNIT_CASE(idxd_ims_halt_completes_command),
+	KUNIT_CASE(idxd_ims_halt_stops_queued_command),
+	KUNIT_CASE(idxd_ims_release_polls_unlocked),
+	KUNIT_CASE(idxd_ims_free_drains_unlocked),
+	KUNIT_CASE(idxd_ims_teardown_waits_for_free),
+	KUNIT_CASE(idxd_ims_drain_timeout_holds_slot),
+	KUNIT_CASE(idxd_ims_revocation_during_free),
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
