@@ -212,7 +212,8 @@ int main(void)
 	domains = dsa_ims_domains(bdf0, bdf1);
 
 	/* --- the client holds three live vectors --- */
-	tap_check(client_load(), "the client idxd_ims_hold loads and proves 3 vectors live on wq0.0",
+	tap_check(client_load(),
+		  "the client idxd_ims_hold loads and proves 3 vectors live on wq0.0",
 		  "see above");
 	n = dsa_in_use(DSA0);
 	tap_check(n == NVECS, "dsa0's ims_in_use counts the client's 3 vectors",
@@ -277,7 +278,8 @@ int main(void)
 	tap_check(!strcmp(sys(HELD), "0") && n == 0 && domains == 1 && m == 0 &&
 		  access(DSA0, F_OK),
 		  "an unbind of dsa0 while the client holds vectors frees them (REMOVING)",
-		  "%s unbound: held '%s', %d idxd-ims-hold interrupts, IMS domains %d before, %d after",
+		  "%s unbound: held '%s', %d idxd-ims-hold interrupts, "
+		  "IMS domains %d before, %d after",
 		  bdf0, sys(HELD), n, domains, m);
 	sys_write("/sys/bus/pci/drivers/idxd/bind", bdf0);
 	n = dsa_in_use(DSA0);
