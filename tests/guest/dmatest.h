@@ -7,6 +7,7 @@
 #define IMS_GUEST_DMATEST_H
 
 #include <sys/klog.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include "tap.h"
 
@@ -39,6 +40,16 @@ static int dmatest_param(const char *name, const char *val)
  * the start count, so that an earlier run on a channel of the same name is
  * not taken for this one.
  */
+/*
+ * Unload dmatest, which releases its channels: before the work queue
+ * leaves dmaengine, since idxd frees a channel when it unregisters it and
+ * a held one keeps a reference on the idxd module. 0 or -errno.
+ */
+static inline int dmatest_unload(void)
+{
+	return syscall(SYS_delete_module, "dmatest", O_NONBLOCK) ? -errno : 0;
+}
+
 static int run_dmatest(const char *chan, int iterations, char *summary, size_t len)
 {
 	char arg[320];

@@ -20,9 +20,8 @@
  * (tap_dsa_elsewhere()).
  */
 #include <sys/klog.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include "tap.h"
+#include "dsa_wq.h"
 
 #define NCHECKS		9
 #define DSA		"/sys/bus/dsa/devices/dsa0"
@@ -30,54 +29,6 @@
 #define SWERR_IMS_PASID	0x1c
 
 static char klog[4 << 20];
-
-/* Write @val to /sys/bus/dsa/devices/@obj/@attr: 0 or an error */
-static int set(const char *obj, const char *attr, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/%s", obj, attr);
-	return sys_write(path, val);
-}
-
-/* A dedicated kernel work queue of size 16 on group 0 of dsa@id, enabled */
-static void kernel_wq(int id)
-{
-	char dev[16], engine[16], wq[16], path[128];
-	int ok;
-
-	snprintf(dev, sizeof(dev), "dsa%d", id);
-	snprintf(engine, sizeof(engine), "engine%d.0", id);
-	snprintf(wq, sizeof(wq), "wq%d.0", id);
-	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", dev);
-	if (!strcmp(sys("%s", path), "enabled"))
-		sys_write("/sys/bus/dsa/drivers/idxd/unbind", dev);
-	ok = !set(engine, "group_id", "0") && !set(wq, "group_id", "0") &&
-	     !set(wq, "mode", "dedicated") && !set(wq, "size", "16") &&
-	     !set(wq, "priority", "10") && !set(wq, "type", "kernel") &&
-	     !set(wq, "name", "ims-e2e") && !set(wq, "driver_name", "dmaengine");
-	sys_write("/sys/bus/dsa/drivers/idxd/bind", dev);
-	sys_write("/sys/bus/dsa/drivers/dmaengine/bind", wq);
-	snprintf(path, sizeof(path), "/sys/bus/dsa/devices/%s/state", wq);
-	tap_check(ok && !strcmp(sys("%s", path), "enabled"),
-		  id ? "wq1.0 enabled on dsa1: dedicated, kernel" :
-		  "wq0.0 enabled: dedicated, kernel",
-		  "%s state %s", wq, sys("%s", path));
-}
-
-static int run(char *const argv[])
-{
-	pid_t pid = fork();
-	int st = 0;
-
-	if (!pid) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void klog_read(void)
 {
@@ -120,8 +71,8 @@ int main(void)
 	tap_plan(NCHECKS);
 
 	/* --- a dedicated kernel work queue without PASID on each --- */
-	kernel_wq(0);
-	kernel_wq(1);
+	tap_check(dsa_kernel_wq(0), "wq0.0 enabled: dedicated, kernel", "dsa0");
+	tap_check(dsa_kernel_wq(1), "wq1.0 enabled on dsa1: dedicated, kernel", "dsa1");
 	/* Kernel work queues carry the system PASID when idxd has one */
 	tap_check(klog_has("No in-kernel DMA with PASID"),
 		  "idxd has no system PASID: kernel work queues have none",
