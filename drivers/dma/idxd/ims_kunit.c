@@ -48,6 +48,7 @@ struct sim {
 	 * the command completion cause once.
 	 */
 	bool			hold;
+	u32			hold_only;
 	bool			holding;
 	unsigned int		overwrites;
 	bool			halt;
@@ -186,7 +187,8 @@ static int sim_respond(void *arg)
 		 * (IDXD_FLAG_CMD_RUNNING) while it polls, has read the answer.
 		 */
 		if (cmd.int_req) {
-			if (READ_ONCE(s->hold) && !sim_hold(s))
+			if (READ_ONCE(s->hold) &&
+			    (!s->hold_only || cmd.cmd == s->hold_only) && !sim_hold(s))
 				continue;
 			if (!READ_ONCE(s->exact_status)) {
 				wr32(s, IDXD_CMDSTS_OFFSET, status | IDXD_CMDSTS_ACTIVE);
@@ -1507,6 +1509,43 @@ static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
 }
 
 /*
+ * A revocation drains without the device's IMS lock: while it waits for
+ * the device, the other owners' calls go through.
+ */
+static void idxd_ims_revocation_drains_unlocked(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct sim_call *revoke, *other;
+	struct idxd_ims_vec *a;
+	bool returned;
+
+	atomic_set(&handles_changed, 0);
+	s->handle_base = 0x100;
+	a = idxd_ims_vec_alloc(wq, 3, idxd_ims_changed, &handles_changed);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	s->handle_base = 0x200;
+	s->hold_only = IDXD_CMD_DRAIN_PASID;
+	WRITE_ONCE(s->hold, true);
+	revoke = sim_call_start(test, sim_call_revoke, NULL, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
+	other = sim_call_start(test, sim_call_vec_handle, a, -1);
+	returned = sim_call_returns(other, 1000);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the revocation drained under the IMS lock");
+	/* Renewed before the drain; the owner hears of it after */
+	if (returned)
+		KUNIT_EXPECT_EQ(test, other->rc, 0x200 + a->map.index);
+	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 0);
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&revoke->done);
+	wait_for_completion(&other->done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&handles_changed), 1);
+	s->hold_only = 0;
+	idxd_ims_vec_free(a);
+}
+
+/*
  * A revocation while a free drains: the revocation does not wait for the
  * drain, and the free does not release the revoked handle, which the
  * device no longer knows.
@@ -1564,6 +1603,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_teardown_waits_for_free),
 	KUNIT_CASE(idxd_ims_drain_timeout_holds_slot),
 	KUNIT_CASE(idxd_ims_revocation_during_free),
+	KUNIT_CASE(idxd_ims_revocation_drains_unlocked),
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
