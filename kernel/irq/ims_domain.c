@@ -334,6 +334,28 @@ static bool ims_handler_present(struct device *dev, unsigned int index, unsigned
 }
 
 /*
+ * The first vector at slot @from or beyond with a handler of @mod that
+ * free_irq() can name (in @id); its slot in @index. 0 if there is none.
+ */
+static unsigned int ims_next_module_handler(struct device *dev, struct module *mod,
+					    unsigned int from, unsigned int *index,
+					    struct ims_handler_id *id)
+{
+	struct msi_desc *desc;
+
+	guard(msi_descs_lock)(dev);
+	if (!msi_get_device_domain(dev, IMS_DOMID))
+		return 0;
+	msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
+		if (desc->msi_index >= from && ims_module_handler(desc->irq, mod, id)) {
+			*index = desc->msi_index;
+			return desc->irq;
+		}
+	}
+	return 0;
+}
+
+/*
  * At unbind, a handler in the module of the driver being unbound, which
  * its remove() did not free, has no owner left to free it, and once the
  * module is gone the next interrupt or a read of /proc/interrupts would
@@ -349,33 +371,17 @@ static bool ims_handler_present(struct device *dev, unsigned int index, unsigned
 static void ims_free_unbound_handlers(struct device *dev)
 {
 	struct module *drv_mod = dev->driver ? dev->driver->owner : NULL;
-	unsigned int from = 0, freed = 0;
+	unsigned int from = 0, freed = 0, index = 0, virq;
+	struct ims_handler_id id;
 
-	while (drv_mod) {
-		struct ims_handler_id id = { };
-		unsigned int virq = 0, index = 0;
-		struct msi_desc *desc;
-
-		scoped_guard(msi_descs_lock, dev) {
-			if (!msi_get_device_domain(dev, IMS_DOMID))
-				break;
-			msi_domain_for_each_desc(desc, dev, IMS_DOMID, MSI_DESC_ASSOCIATED) {
-				if (desc->msi_index >= from &&
-				    ims_module_handler(desc->irq, drv_mod, &id)) {
-					virq = desc->irq;
-					index = desc->msi_index;
-					break;
-				}
-			}
-		}
-		if (!virq)
-			break;
-		free_irq(virq, id.dev_id);
-		freed++;
+	if (!drv_mod)
+		return;
+	while ((virq = ims_next_module_handler(dev, drv_mod, from, &index, &id))) {
+		if (free_irq(virq, id.dev_id))
+			freed++;
 		/* The next round looks at this vector again, unless that failed */
-		scoped_guard(msi_descs_lock, dev) {
+		scoped_guard(msi_descs_lock, dev)
 			from = ims_handler_present(dev, index, virq, &id) ? index + 1 : index;
-		}
 	}
 	if (freed)
 		dev_WARN(dev, "IMS: freed %u handlers which the unbound driver left requested\n",

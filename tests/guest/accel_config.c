@@ -198,6 +198,19 @@ static int wq_channel(char *chan, size_t len, char *why, size_t wlen)
 }
 
 /* No IAA: neither a PCI function (8086:0cfe) nor an idxd iax device */
+/* Run "accel-config @verb @obj"; it must succeed and leave @obj's state @state */
+static void verb_state(const char *verb, const char *obj, const char *state)
+{
+	const char *dev = strchr(obj, '/') ? strchr(obj, '/') + 1 : obj;
+	char name[128];
+	int rc;
+
+	rc = sh(ACCFG " %s %s 2>&1", verb, obj);
+	snprintf(name, sizeof(name), "accel-config %s %s", verb, obj);
+	tap_check(rc == 0 && !strcmp(sys(DEV "%s/state", dev), state), name,
+		  "exit %d: %s; state %s", rc, tail(), sys(DEV "%s/state", dev));
+}
+
 static int no_iaa(void)
 {
 	char names[4][32];
@@ -244,14 +257,8 @@ int main(void)
 		  "accel-config config-wq makes wq0.0 a dedicated kernel WQ of 16 entries in group 0",
 		  "exit %d: %s; mode %s size %s type %s", rc, tail(),
 		  sys(DEV "wq0.0/mode"), sys(DEV "wq0.0/size"), sys(DEV "wq0.0/type"));
-	rc = sh(ACCFG " enable-device dsa0 2>&1");
-	tap_check(rc == 0 && !strcmp(sys(DEV "dsa0/state"), "enabled"),
-		  "accel-config enable-device dsa0", "exit %d: %s; state %s", rc,
-		  tail(), sys(DEV "dsa0/state"));
-	rc = sh(ACCFG " enable-wq dsa0/wq0.0 2>&1");
-	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.0/state"), "enabled"),
-		  "accel-config enable-wq dsa0/wq0.0", "exit %d: %s; state %s", rc,
-		  tail(), sys(DEV "wq0.0/state"));
+	verb_state("enable-device", "dsa0", "enabled");
+	verb_state("enable-wq", "dsa0/wq0.0", "enabled");
 	rc = sh(ACCFG " list 2>&1");
 	squeeze();
 	tap_check(rc == 0 && listed_enabled("dsa0") && listed_enabled("wq0.0"),
@@ -283,14 +290,8 @@ int main(void)
 	tap_check(rc == 0 && strstr(out, "\"dev\":\"wq0.0\"") &&
 		  strstr(out, "\"mode\":\"dedicated\""),
 		  "accel-config save-config saves the configuration", "exit %d", rc);
-	rc = sh(ACCFG " disable-wq dsa0/wq0.0 2>&1");
-	tap_check(rc == 0 && !strcmp(sys(DEV "wq0.0/state"), "disabled"),
-		  "accel-config disable-wq dsa0/wq0.0", "exit %d: %s; state %s", rc,
-		  tail(), sys(DEV "wq0.0/state"));
-	rc = sh(ACCFG " disable-device dsa0 2>&1");
-	tap_check(rc == 0 && !strcmp(sys(DEV "dsa0/state"), "disabled"),
-		  "accel-config disable-device dsa0", "exit %d: %s; state %s", rc,
-		  tail(), sys(DEV "dsa0/state"));
+	verb_state("disable-wq", "dsa0/wq0.0", "disabled");
+	verb_state("disable-device", "dsa0", "disabled");
 	/* --- accel-config-test: user space submission needs SVA --- */
 	/* disable-device cleared the configuration: the engine again */
 	rc = sh(ACCFG " config-engine dsa0/engine0.0 --group-id=0 2>&1 && "

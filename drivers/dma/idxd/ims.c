@@ -473,7 +473,10 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * Releases the vector's interrupt handle if it still has one, as
  * idxd_ims_vec_release_handle() does, and frees the IMS entry and @vec.
  * Not to be called for a vector whose %IDXD_IMS_EVENT_REMOVING has
- * started. The vector leaves the device's list first, so that teardown,
+ * started: an owner serializes its frees with that event by holding the
+ * PCI function's device lock (device_lock()) around them, as the driver
+ * core holds it while idxd's remove delivers the event, or by a lock of
+ * its own taken in both places. The vector leaves the device's list first, so that teardown,
  * a revocation or a reset do not see it while the drain runs; teardown
  * waits for the free to finish. When the drain failed, the entry stays
  * allocated until the device drops or revokes its handles (or goes away).

@@ -1149,6 +1149,28 @@ static void idxd_ims_software_reset_renews(struct kunit *test)
 }
 
 /*
+ * The simulated device with IMS and @n vectors allocated through the IMS
+ * core (not idxd's API: the handlers the cases request stand for ones an
+ * unbound driver forgot). The core's sweep at unbind needs the handlers in
+ * a module, which the stand-in driver and sim_handler() are only when idxd
+ * is one.
+ */
+static struct device *sim_module_vectors(struct kunit *test, struct msi_map *map, int n)
+{
+	struct sim *s = test->priv;
+	int i;
+
+	if (!IS_MODULE(CONFIG_INTEL_IDXD))
+		kunit_skip(test, "needs idxd built as a module");
+	sim_ims_wq(test);
+	for (i = 0; i < n; i++) {
+		map[i] = device_ims_alloc_irq(&s->pdev->dev, MSI_ANY_INDEX, NULL, NULL);
+		KUNIT_ASSERT_GE(test, map[i].index, 0);
+	}
+	return &s->pdev->dev;
+}
+
+/*
  * The IMS core at unbind: handlers that the unbound driver's module still
  * holds (its remove() forgot them) are freed, every one, shared handlers
  * included, with one warning, and the domain is removed, not leaked.
@@ -1158,19 +1180,12 @@ static void idxd_ims_software_reset_renews(struct kunit *test)
 static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 {
 	static int owners[3];
-	struct sim *s = test->priv;
-	struct msi_map a, b;
+	struct msi_map v[2], a, b;
 	struct device *dev;
 
-	/* Built into the kernel, the stand-in driver and the handlers have no module */
-	if (!IS_MODULE(CONFIG_INTEL_IDXD))
-		kunit_skip(test, "needs idxd built as a module");
-	sim_ims_wq(test);
-	dev = &s->pdev->dev;
-	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-	KUNIT_ASSERT_GE(test, a.index, 0);
-	KUNIT_ASSERT_GE(test, b.index, 0);
+	dev = sim_module_vectors(test, v, 2);
+	a = v[0];
+	b = v[1];
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
 					  &owners[0]), 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
@@ -1197,16 +1212,10 @@ static void idxd_ims_unbind_frees_forgotten_handlers(struct kunit *test)
 static void idxd_ims_explicit_removal_leaves_handlers(struct kunit *test)
 {
 	static int owner;
-	struct sim *s = test->priv;
 	struct device *dev;
 	struct msi_map a;
 
-	if (!IS_MODULE(CONFIG_INTEL_IDXD))
-		kunit_skip(test, "needs idxd built as a module");
-	sim_ims_wq(test);
-	dev = &s->pdev->dev;
-	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-	KUNIT_ASSERT_GE(test, a.index, 0);
+	dev = sim_module_vectors(test, &a, 1);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, 0, "idxd-ims-kunit", &owner), 0);
 
 	kunit_warning_suppress(test) {
@@ -1228,18 +1237,12 @@ static void idxd_ims_explicit_removal_leaves_handlers(struct kunit *test)
 static void idxd_ims_unbind_dev_id_shadowed(struct kunit *test)
 {
 	static int owners[2];
-	struct sim *s = test->priv;
+	struct msi_map v[2], a, b;
 	struct device *dev;
-	struct msi_map a, b;
 
-	if (!IS_MODULE(CONFIG_INTEL_IDXD))
-		kunit_skip(test, "needs idxd built as a module");
-	sim_ims_wq(test);
-	dev = &s->pdev->dev;
-	a = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-	b = device_ims_alloc_irq(dev, MSI_ANY_INDEX, NULL, NULL);
-	KUNIT_ASSERT_GE(test, a.index, 0);
-	KUNIT_ASSERT_GE(test, b.index, 0);
+	dev = sim_module_vectors(test, v, 2);
+	a = v[0];
+	b = v[1];
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, no_action, IRQF_SHARED, "idxd-ims-kunit-builtin",
 					  &owners[0]), 0);
 	KUNIT_ASSERT_EQ(test, request_irq(a.virq, sim_handler, IRQF_SHARED, "idxd-ims-kunit",
