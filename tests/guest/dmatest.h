@@ -33,14 +33,6 @@ static int dmatest_param(const char *name, const char *val)
 }
 
 /*
- * Run @iterations memcpy tests on @chan and put dmatest's summary line of
- * this run into @summary: 0, -1 if it could not start, -2 if no summary
- * came (a device that never completes leaves the thread stuck in the
- * driver: dmatest's own "wait" would wait for ever). Only log lines after
- * the start count, so that an earlier run on a channel of the same name is
- * not taken for this one.
- */
-/*
  * Unload dmatest, which releases its channels: before the work queue
  * leaves dmaengine, since idxd frees a channel when it unregisters it and
  * a held one keeps a reference on the idxd module. 0 or -errno.
@@ -50,6 +42,14 @@ static inline int dmatest_unload(void)
 	return syscall(SYS_delete_module, "dmatest", O_NONBLOCK) ? -errno : 0;
 }
 
+/*
+ * Run @iterations memcpy tests on @chan and put dmatest's summary line of
+ * this run into @summary: 0, -1 if it could not start, -2 if no summary
+ * came (a device that never completes leaves the thread stuck in the
+ * driver: dmatest's own "wait" would wait for ever). Only log lines after
+ * the start count, so that an earlier run on a channel of the same name is
+ * not taken for this one.
+ */
 static int run_dmatest(const char *chan, int iterations, char *summary, size_t len)
 {
 	char arg[320];

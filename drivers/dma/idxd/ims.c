@@ -34,6 +34,8 @@ MODULE_IMPORT_NS("IMS");
  * behind those of other work queues and PASIDs, and may fault
  */
 #define IDXD_IMS_DRAIN_TIMEOUT_MS	5000
+/* How often a revocation tries again a drain that failed */
+#define IDXD_IMS_REVOKE_RETRY_MS	1000
 
 static const struct ims_slot_format idxd_ims_slot_format = {
 	.addr_lo	= 0,
@@ -44,6 +46,8 @@ static const struct ims_slot_format idxd_ims_slot_format = {
 	.pasid_enable	= BIT(3),
 	.pasid_field	= GENMASK(31, 12),
 };
+
+static void idxd_ims_revoke_retry(struct work_struct *work);
 
 /*
  * The device halted and waits for a system reset: the owners of IMS
@@ -66,6 +70,8 @@ static void idxd_ims_halt_work(struct work_struct *work)
 void idxd_ims_init(struct idxd_device *idxd)
 {
 	mutex_init(&idxd->ims_lock);
+	mutex_init(&idxd->ims_revoke_lock);
+	INIT_DELAYED_WORK(&idxd->ims_revoke_work, idxd_ims_revoke_retry);
 	INIT_LIST_HEAD(&idxd->ims_vecs);
 	INIT_LIST_HEAD(&idxd->ims_held);
 	init_waitqueue_head(&idxd->ims_waitq);
@@ -171,19 +177,23 @@ static void idxd_ims_vec_free_slot(struct idxd_ims_vec *vec)
 }
 
 /*
- * The device dropped or revoked every interrupt handle (a halt, a reset, a
- * revocation); ims_lock held. No descriptor can raise an interrupt with an
+ * The device dropped (@reset: a halt, a reset) or revoked every interrupt
+ * handle; ims_lock held. No descriptor can raise an interrupt with an
  * old handle any more: the slots kept for handles whose drain failed are
  * freed, and a release whose drain is running has nothing left to release.
  */
-static void idxd_ims_handles_dropped(struct idxd_device *idxd)
+static void idxd_ims_handles_dropped(struct idxd_device *idxd, bool reset)
 {
 	struct idxd_ims_vec *vec, *next;
 
 	lockdep_assert_held(&idxd->ims_lock);
 	idxd->ims_handle_gen++;
-	list_for_each_entry(vec, &idxd->ims_vecs, list)
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		vec->undrained = false;
+		/* HALTED or RESET tells the owner what a pending REVOKED would */
+		if (reset)
+			vec->revoked = false;
+	}
 	list_for_each_entry_safe(vec, next, &idxd->ims_held, list) {
 		list_del(&vec->list);
 		idxd_ims_vec_free_slot(vec);
@@ -279,9 +289,12 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 {
 	struct idxd_ims_vec *vec, *next;
 
+	/* A revocation's drains and events are done; none starts after */
+	mutex_lock(&idxd->ims_revoke_lock);
 	mutex_lock(&idxd->ims_lock);
 	if (!idxd->ims_enabled) {
 		mutex_unlock(&idxd->ims_lock);
+		mutex_unlock(&idxd->ims_revoke_lock);
 		return;
 	}
 	idxd->ims_enabled = false;
@@ -316,6 +329,9 @@ void idxd_ims_teardown(struct idxd_device *idxd)
 		idxd_ims_vec_free_slot(vec);
 	}
 	mutex_unlock(&idxd->ims_lock);
+	mutex_unlock(&idxd->ims_revoke_lock);
+	/* A retry queued before finds the IMS support disabled */
+	cancel_delayed_work_sync(&idxd->ims_revoke_work);
 	device_remove_ims_domain(&idxd->pdev->dev);
 }
 
@@ -394,8 +410,9 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_alloc, "IDXD");
  * handle revocation, so the handle is never a revoked one.
  *
  * Context: Process context, may sleep.
- * Return: 0; -EBUSY if the vector has a handle already or its release is
- * still running; -EINVAL if the
+ * Return: 0; -EBUSY if the vector has a handle already, its release is
+ * still running, or the drain before that release failed (until the device
+ * drops or revokes its handles); -EINVAL if the
  * device calls the slot invalid (0x41), -ENOSPC if it has no handle left
  * (0x42), -ENXIO for another command error.
  */
@@ -405,7 +422,7 @@ int idxd_ims_vec_request_handle(struct idxd_ims_vec *vec)
 	int rc = 0, handle = vec->map.index;
 
 	mutex_lock(&idxd->ims_lock);
-	if (vec->handle != INVALID_INT_HANDLE || vec->releasing)
+	if (vec->handle != INVALID_INT_HANDLE || vec->releasing || vec->undrained)
 		rc = -EBUSY;
 	else if (idxd->request_int_handles)
 		rc = idxd_device_request_int_handle(idxd, vec->map.index, &handle,
@@ -450,9 +467,11 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
  *
  * Context: Process context, may sleep.
  * Return: 0; -ETIMEDOUT if the device did not answer the drain or the
- * release in time; -ENXIO if it is halted or refused the drain or the
- * release; -ENODEV if it is halted or gone at the release (every failure
- * is logged).
+ * release in time; -ENXIO if it is halted, refused the drain or the
+ * release, or was still busy with an earlier command at the drain;
+ * -EBUSY if it was at the release; -ENODEV if it is halted or gone at the
+ * release; -EOPNOTSUPP if it has no RELEASE_INT_HANDLE (every failure is
+ * logged).
  */
 int idxd_ims_vec_release_handle(struct idxd_ims_vec *vec)
 {
@@ -476,10 +495,11 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_release_handle, "IDXD");
  * started: an owner serializes its frees with that event by holding the
  * PCI function's device lock (device_lock()) around them, as the driver
  * core holds it while idxd's remove delivers the event, or by a lock of
- * its own taken in both places. The vector leaves the device's list first, so that teardown,
- * a revocation or a reset do not see it while the drain runs; teardown
- * waits for the free to finish. When the drain failed, the entry stays
- * allocated until the device drops or revokes its handles (or goes away).
+ * its own taken in both places. The vector leaves the device's list first,
+ * so that teardown, a revocation or a reset do not see it while the drain
+ * runs; teardown waits for the free to finish. When the drain failed, the
+ * entry stays allocated until the device drops or revokes its handles (or
+ * goes away).
  *
  * Context: Process context, may sleep.
  */
@@ -530,31 +550,100 @@ static int idxd_ims_vec_renew_handle(struct idxd_ims_vec *vec)
 	return handle;
 }
 
+/* The drain that covers @vec's descriptors: its PASID, or its work queue */
+static unsigned long idxd_ims_drain_key(struct idxd_ims_vec *vec)
+{
+	return vec->pasid == IOMMU_PASID_INVALID ? BIT(20) + vec->wq->id : vec->pasid;
+}
+
 /*
- * The drains that cover the descriptors of the vectors whose handle
- * changed: each PASID once (indexed by PASID, the value the PASID), each
- * work queue of vectors without PASID once (indexed past the 20-bit PASIDs,
- * the work queue). False if there was no memory to note it.
+ * Note the drain that covers @vec's descriptors, once per PASID (the entry
+ * is the PASID) or work queue of vectors without PASID (the entry is the
+ * work queue). False if there was no memory to note it.
  */
 static bool idxd_ims_note_drain(struct xarray *drains, struct idxd_ims_vec *vec)
 {
-	if (vec->pasid == IOMMU_PASID_INVALID)
-		return !xa_err(xa_store(drains, BIT(20) + vec->wq->id, vec->wq, GFP_KERNEL));
-	return !xa_err(xa_store(drains, vec->pasid, xa_mk_value(vec->pasid), GFP_KERNEL));
+	void *entry = vec->pasid == IOMMU_PASID_INVALID ? (void *)vec->wq :
+		      xa_mk_value(vec->pasid);
+
+	return !xa_err(xa_store(drains, idxd_ims_drain_key(vec), entry, GFP_KERNEL));
 }
 
-static void idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
+/* Run the noted drains; those that succeeded are erased. False if any failed. */
+static bool idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
 {
 	unsigned long timeout = idxd->ims_drain_timeout;
 	unsigned long key;
+	bool drained = true;
 	void *entry;
+	int rc;
 
 	xa_for_each(drains, key, entry) {
 		if (xa_is_value(entry))
-			idxd_device_drain_pasid_timeout(idxd, xa_to_value(entry), timeout);
+			rc = idxd_device_drain_pasid_timeout(idxd, xa_to_value(entry), timeout);
 		else
-			idxd_wq_drain_timeout(entry, timeout);
+			rc = idxd_wq_drain_timeout(entry, timeout);
+		if (rc)
+			drained = false;
+		else
+			xa_erase(drains, key);
 	}
+	return drained;
+}
+
+/*
+ * The second half of a revocation, also retried by ims_revoke_work: drain
+ * the PASIDs (work queues) of the vectors whose handle it changed, once
+ * each and without ims_lock, then tell the owners of the vectors whose
+ * drain succeeded. The others are told when a later try succeeds, or hear
+ * HALTED or RESET instead (which clear @vec->revoked). ims_revoke_lock
+ * held, so that revocations, their retries and teardown do not interleave.
+ */
+static void idxd_ims_finish_revocation(struct idxd_device *idxd)
+{
+	struct idxd_ims_vec *vec;
+	bool noted = true, drained;
+	struct xarray drains;
+
+	lockdep_assert_held(&idxd->ims_revoke_lock);
+	xa_init(&drains);
+	mutex_lock(&idxd->ims_lock);
+	if (!idxd->ims_enabled) {
+		mutex_unlock(&idxd->ims_lock);
+		return;
+	}
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (vec->revoked && !idxd_ims_note_drain(&drains, vec))
+			noted = false;
+	}
+	mutex_unlock(&idxd->ims_lock);
+
+	drained = idxd_ims_run_drains(idxd, &drains) && noted;
+
+	mutex_lock(&idxd->ims_lock);
+	/* Without memory to note every drain, nobody is told: a retry will */
+	list_for_each_entry(vec, &idxd->ims_vecs, list) {
+		if (!vec->revoked || !noted || xa_load(&drains, idxd_ims_drain_key(vec)))
+			continue;
+		vec->revoked = false;
+		if (vec->event)
+			vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
+	}
+	mutex_unlock(&idxd->ims_lock);
+	xa_destroy(&drains);
+	if (!drained)
+		schedule_delayed_work(&idxd->ims_revoke_work,
+				      msecs_to_jiffies(IDXD_IMS_REVOKE_RETRY_MS));
+}
+
+static void idxd_ims_revoke_retry(struct work_struct *work)
+{
+	struct idxd_device *idxd = container_of(to_delayed_work(work), struct idxd_device,
+						ims_revoke_work);
+
+	mutex_lock(&idxd->ims_revoke_lock);
+	idxd_ims_finish_revocation(idxd);
+	mutex_unlock(&idxd->ims_revoke_lock);
 }
 
 /**
@@ -569,9 +658,13 @@ static void idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
  * timeout, so that every descriptor which carried a revoked handle has
  * completed (with status 0x19, invalid interrupt handle, and without an
  * interrupt), and then the owners of those vectors get
- * %IDXD_IMS_EVENT_REVOKED (not if the device halted or was reset
- * meanwhile: those events have told them). The owner resubmits those
- * descriptors with the new handle, or fails them when there is none.
+ * %IDXD_IMS_EVENT_REVOKED. When a drain fails (no answer in time, or an
+ * earlier command still active), its owners are told only once a retry,
+ * every second, has drained it, or get %IDXD_IMS_EVENT_HALTED or
+ * %IDXD_IMS_EVENT_RESET instead if the device halts or is reset first. The
+ * owner resubmits the descriptors which completed with 0x19 with the new
+ * handle, or fails them when there is none. Revocations (and their
+ * retries) are serialized with each other and with teardown.
  *
  * The callback runs with the device's IMS lock held: it must not call the
  * idxd_ims_*() functions nor wait for a lock its owner holds around them;
@@ -580,16 +673,13 @@ static void idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
 void idxd_ims_revoke_handles(struct idxd_device *idxd)
 {
 	struct idxd_ims_vec *vec;
-	struct xarray drains;
-	unsigned int gen;
 	int handle;
 
 	if (!idxd->request_int_handles)
 		return;
-	xa_init(&drains);
+	mutex_lock(&idxd->ims_revoke_lock);
 	mutex_lock(&idxd->ims_lock);
-	idxd_ims_handles_dropped(idxd);
-	gen = idxd->ims_handle_gen;
+	idxd_ims_handles_dropped(idxd, false);
 	/* Every handle first, so that no owner keeps submitting a revoked one */
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle == INVALID_INT_HANDLE)
@@ -599,24 +689,11 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 			continue;
 		vec->handle = handle;
 		vec->revoked = true;
-		/* No memory to note the drain: this one now, as it is */
-		if (!idxd_ims_note_drain(&drains, vec))
-			idxd_ims_vec_drain(vec);
-	}
-	/* Then each PASID (work queue) once, without the lock */
-	mutex_unlock(&idxd->ims_lock);
-	idxd_ims_run_drains(idxd, &drains);
-	xa_destroy(&drains);
-	/* Then the owners, whose descriptors with the old handle are done */
-	mutex_lock(&idxd->ims_lock);
-	list_for_each_entry(vec, &idxd->ims_vecs, list) {
-		if (!vec->revoked)
-			continue;
-		vec->revoked = false;
-		if (vec->event && idxd->ims_handle_gen == gen)
-			vec->event(vec, IDXD_IMS_EVENT_REVOKED, vec->ctx);
 	}
 	mutex_unlock(&idxd->ims_lock);
+	/* Then each PASID (work queue) once, then the owners */
+	idxd_ims_finish_revocation(idxd);
+	mutex_unlock(&idxd->ims_revoke_lock);
 }
 
 /**
@@ -639,7 +716,7 @@ void idxd_ims_reset_done(struct idxd_device *idxd)
 	struct idxd_ims_vec *vec;
 
 	mutex_lock(&idxd->ims_lock);
-	idxd_ims_handles_dropped(idxd);
+	idxd_ims_handles_dropped(idxd, true);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle != INVALID_INT_HANDLE || vec->lost_handle)
 			vec->handle = idxd->request_int_handles ?
@@ -669,7 +746,7 @@ void idxd_ims_halted(struct idxd_device *idxd)
 	struct idxd_ims_vec *vec;
 
 	mutex_lock(&idxd->ims_lock);
-	idxd_ims_handles_dropped(idxd);
+	idxd_ims_handles_dropped(idxd, true);
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
 		if (vec->handle != INVALID_INT_HANDLE) {
 			vec->handle = INVALID_INT_HANDLE;

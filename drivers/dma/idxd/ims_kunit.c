@@ -1549,6 +1549,47 @@ static void idxd_ims_revocation_drains_unlocked(struct kunit *test)
 }
 
 /*
+ * A revocation whose drain fails tells the owner nothing yet (descriptors
+ * with the revoked handle may still run); a retry drains again and then
+ * tells it.
+ */
+static void idxd_ims_revocation_retries_failed_drain(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct sim_call *revoke;
+	struct idxd_ims_vec *a;
+	int i;
+
+	atomic_set(&handles_changed, 0);
+	s->idxd->ims_drain_timeout = msecs_to_jiffies(100);
+	s->handle_base = 0x100;
+	a = idxd_ims_vec_alloc(wq, 3, idxd_ims_changed, &handles_changed);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	s->handle_base = 0x200;
+	s->hold_only = IDXD_CMD_DRAIN_PASID;
+	WRITE_ONCE(s->hold, true);
+	revoke = sim_call_start(test, sim_call_revoke, NULL, -1);
+	KUNIT_EXPECT_TRUE_MSG(test, sim_call_returns(revoke, 3000),
+			      "the revocation waited for its drain without a bound");
+	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(a), 0x200 + a->map.index);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&handles_changed), 0,
+			    "REVOKED before the old handle's descriptors were drained");
+	/* The device answers the drain late, and is idle again */
+	WRITE_ONCE(s->hold, false);
+	wait_for_completion(&revoke->done);
+	sim_sync(s);
+	wr32(s, IDXD_CMDSTS_OFFSET, 0);
+	for (i = 0; i < 100 && !atomic_read(&handles_changed); i++)
+		msleep(50);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&handles_changed), 1,
+			    "no retry of the drain told the owner");
+	s->hold_only = 0;
+	idxd_ims_vec_free(a);
+}
+
+/*
  * A revocation while a free drains: the revocation does not wait for the
  * drain, and the free does not release the revoked handle, which the
  * device no longer knows.
@@ -1607,6 +1648,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_drain_timeout_holds_slot),
 	KUNIT_CASE(idxd_ims_revocation_during_free),
 	KUNIT_CASE(idxd_ims_revocation_drains_unlocked),
+	KUNIT_CASE(idxd_ims_revocation_retries_failed_drain),
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
