@@ -1472,8 +1472,8 @@ static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
 {
 	struct idxd_wq *wq = sim_ims_wq(test);
 	struct sim *s = test->priv;
+	struct sim_call *free, *request;
 	struct idxd_ims_vec *a, *b, *c;
-	struct sim_call *free;
 	unsigned int from;
 	int slot, handle;
 	bool returned;
@@ -1489,11 +1489,21 @@ static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
 	free = sim_call_start(test, sim_call_free, a, -1);
 	returned = sim_call_returns(free, 3000);
 	KUNIT_EXPECT_TRUE_MSG(test, returned, "the free waited for the drain without a bound");
+	/*
+	 * The drain keeps the command register: a command without a bound
+	 * waits for it rather than being written over it, and gets its own
+	 * answer once the late one has come.
+	 */
+	s->handle_base = 0x300;
+	request = sim_call_start(test, sim_call_request, NULL, -1);
+	KUNIT_EXPECT_FALSE(test, sim_call_returns(request, 200));
 	WRITE_ONCE(s->hold, false);
 	wait_for_completion(&free->done);
-	/* The late answer, then a device done with the drain */
-	sim_sync(s);
-	wr32(s, IDXD_CMDSTS_OFFSET, 0);
+	wait_for_completion(&request->done);
+	KUNIT_EXPECT_EQ_MSG(test, s->overwrites, 0, "a command was written over the drain");
+	KUNIT_EXPECT_EQ(test, request->rc, 0);
+	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_REQUEST_INT_HANDLE,
+					CMD_INT_HANDLE_IMS | 5), 1);
 	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_RELEASE_INT_HANDLE,
 					CMD_INT_HANDLE_IMS | handle), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->idxd->ims_in_use), 1);
@@ -1576,11 +1586,9 @@ static void idxd_ims_revocation_retries_failed_drain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, idxd_ims_vec_handle(a), 0x200 + a->map.index);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&handles_changed), 0,
 			    "REVOKED before the old handle's descriptors were drained");
-	/* The device answers the drain late, and is idle again */
+	/* The device answers the drain late */
 	WRITE_ONCE(s->hold, false);
 	wait_for_completion(&revoke->done);
-	sim_sync(s);
-	wr32(s, IDXD_CMDSTS_OFFSET, 0);
 	for (i = 0; i < 100 && !atomic_read(&handles_changed); i++)
 		msleep(50);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&handles_changed), 1,
