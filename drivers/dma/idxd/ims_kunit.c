@@ -438,6 +438,17 @@ static struct idxd_wq *sim_ims_wq(struct kunit *test)
 	return wq;
 }
 
+/* A vector of @wq for @pasid, with its interrupt handle */
+static struct idxd_ims_vec *sim_vec_handle(struct kunit *test, struct idxd_wq *wq, u32 pasid,
+					   idxd_ims_event_fn event, void *ctx)
+{
+	struct idxd_ims_vec *vec = idxd_ims_vec_alloc(wq, pasid, event, ctx);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
+	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	return vec;
+}
+
 static u32 slot_word(struct sim *s, int slot, unsigned int off)
 {
 	return rd32(s, IMS_UNITS * IDXD_TABLE_MULT + slot * 16 + off);
@@ -876,9 +887,7 @@ static void idxd_ims_release_failure(struct kunit *test)
 	unsigned int from;
 
 	wq = sim_ims_wq(test);
-	vec = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vec);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(vec), 0);
+	vec = sim_vec_handle(test, wq, 3, NULL, NULL);
 	s->release_error = IDXD_CMDSTS_ERR_INVAL_INT_IDX;
 	KUNIT_EXPECT_EQ(test, idxd_ims_vec_release_handle(vec), -ENXIO);
 	s->release_error = 0;
@@ -1446,9 +1455,7 @@ static void idxd_ims_teardown_waits_for_free(struct kunit *test)
 	struct idxd_ims_vec *a;
 	bool early;
 
-	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	a = sim_vec_handle(test, wq, 3, NULL, NULL);
 	WRITE_ONCE(s->hold, true);
 	free = sim_call_start(test, sim_call_free, a, -1);
 	KUNIT_EXPECT_TRUE_MSG(test, sim_wait_holding(s), "DRAIN_PASID never arrived");
@@ -1479,9 +1486,7 @@ static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
 	bool returned;
 
 	s->idxd->ims_drain_timeout = msecs_to_jiffies(100);
-	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	a = sim_vec_handle(test, wq, 3, NULL, NULL);
 	slot = a->map.index;
 	handle = idxd_ims_vec_handle(a);
 	from = s->ncmds;
@@ -1535,9 +1540,7 @@ static void idxd_ims_revocation_drains_unlocked(struct kunit *test)
 
 	atomic_set(&handles_changed, 0);
 	s->handle_base = 0x100;
-	a = idxd_ims_vec_alloc(wq, 3, idxd_ims_changed, &handles_changed);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	a = sim_vec_handle(test, wq, 3, idxd_ims_changed, &handles_changed);
 	s->handle_base = 0x200;
 	s->hold_only = IDXD_CMD_DRAIN_PASID;
 	WRITE_ONCE(s->hold, true);
@@ -1574,9 +1577,7 @@ static void idxd_ims_revocation_retries_failed_drain(struct kunit *test)
 	atomic_set(&handles_changed, 0);
 	s->idxd->ims_drain_timeout = msecs_to_jiffies(100);
 	s->handle_base = 0x100;
-	a = idxd_ims_vec_alloc(wq, 3, idxd_ims_changed, &handles_changed);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	a = sim_vec_handle(test, wq, 3, idxd_ims_changed, &handles_changed);
 	s->handle_base = 0x200;
 	s->hold_only = IDXD_CMD_DRAIN_PASID;
 	WRITE_ONCE(s->hold, true);
@@ -1613,9 +1614,7 @@ static void idxd_ims_revocation_during_free(struct kunit *test)
 	int handle;
 
 	s->handle_base = 0x100;
-	a = idxd_ims_vec_alloc(wq, 3, NULL, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	KUNIT_ASSERT_EQ(test, idxd_ims_vec_request_handle(a), 0);
+	a = sim_vec_handle(test, wq, 3, NULL, NULL);
 	handle = idxd_ims_vec_handle(a);
 	from = s->ncmds;
 	WRITE_ONCE(s->hold, true);
