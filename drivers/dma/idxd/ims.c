@@ -34,8 +34,9 @@ MODULE_IMPORT_NS("IMS");
  * behind those of other work queues and PASIDs, and may fault
  */
 #define IDXD_IMS_DRAIN_TIMEOUT_MS	5000
-/* How often a revocation tries again a drain that failed */
+/* How often, and how many times, a revocation tries a drain that failed */
 #define IDXD_IMS_REVOKE_RETRY_MS	1000
+#define IDXD_IMS_REVOKE_TRIES		10
 
 static const struct ims_slot_format idxd_ims_slot_format = {
 	.addr_lo	= 0,
@@ -468,8 +469,9 @@ EXPORT_SYMBOL_NS_GPL(idxd_ims_vec_handle, "IDXD");
  * Context: Process context, may sleep.
  * Return: 0; -ETIMEDOUT if the device did not answer the drain or the
  * release in time; -ENXIO if it is halted, refused the drain or the
- * release, or was still busy with an earlier command at the drain;
- * -EBUSY if it was at the release; -ENODEV if it is halted or gone at the
+ * release, or was still busy with an earlier polled command at the drain;
+ * -EBUSY if an earlier command which timed out still held the command
+ * register at the drain or the release; -ENODEV if it is halted or gone at the
  * release; -EOPNOTSUPP if it has no RELEASE_INT_HANDLE (every failure is
  * logged).
  */
@@ -596,13 +598,15 @@ static bool idxd_ims_run_drains(struct idxd_device *idxd, struct xarray *drains)
  * the PASIDs (work queues) of the vectors whose handle it changed, once
  * each and without ims_lock, then tell the owners of the vectors whose
  * drain succeeded. The others are told when a later try succeeds, or hear
- * HALTED or RESET instead (which clear @vec->revoked). ims_revoke_lock
- * held, so that revocations, their retries and teardown do not interleave.
+ * HALTED or RESET instead (which clear @vec->revoked); after the last try
+ * they are told anyway, with a warning. A device which is not enabled runs
+ * no descriptor: nothing to drain. ims_revoke_lock held, so that
+ * revocations, their retries and teardown do not interleave.
  */
 static void idxd_ims_finish_revocation(struct idxd_device *idxd)
 {
+	bool noted = true, drained, give_up;
 	struct idxd_ims_vec *vec;
-	bool noted = true, drained;
 	struct xarray drains;
 
 	lockdep_assert_held(&idxd->ims_revoke_lock);
@@ -618,12 +622,21 @@ static void idxd_ims_finish_revocation(struct idxd_device *idxd)
 	}
 	mutex_unlock(&idxd->ims_lock);
 
+	/* A device which is not enabled runs no descriptor */
+	if (idxd->state != IDXD_DEV_ENABLED)
+		xa_destroy(&drains);
 	drained = idxd_ims_run_drains(idxd, &drains) && noted;
+	give_up = !drained && ++idxd->ims_revoke_tries >= IDXD_IMS_REVOKE_TRIES;
+	if (give_up)
+		dev_warn(&idxd->pdev->dev,
+			 "IMS: revoked handles not drained after %u tries, owners told anyway\n",
+			 idxd->ims_revoke_tries);
 
 	mutex_lock(&idxd->ims_lock);
 	/* Without memory to note every drain, nobody is told: a retry will */
 	list_for_each_entry(vec, &idxd->ims_vecs, list) {
-		if (!vec->revoked || !noted || xa_load(&drains, idxd_ims_drain_key(vec)))
+		if (!vec->revoked ||
+		    (!give_up && (!noted || xa_load(&drains, idxd_ims_drain_key(vec)))))
 			continue;
 		vec->revoked = false;
 		if (vec->event)
@@ -631,7 +644,7 @@ static void idxd_ims_finish_revocation(struct idxd_device *idxd)
 	}
 	mutex_unlock(&idxd->ims_lock);
 	xa_destroy(&drains);
-	if (!drained)
+	if (!drained && !give_up)
 		schedule_delayed_work(&idxd->ims_revoke_work,
 				      msecs_to_jiffies(IDXD_IMS_REVOKE_RETRY_MS));
 }
@@ -661,7 +674,8 @@ static void idxd_ims_revoke_retry(struct work_struct *work)
  * %IDXD_IMS_EVENT_REVOKED. When a drain fails (no answer in time, or an
  * earlier command still active), its owners are told only once a retry,
  * every second, has drained it, or get %IDXD_IMS_EVENT_HALTED or
- * %IDXD_IMS_EVENT_RESET instead if the device halts or is reset first. The
+ * %IDXD_IMS_EVENT_RESET instead if the device halts or is reset first;
+ * after ten tries they are told anyway, with a warning. The
  * owner resubmits the descriptors which completed with 0x19 with the new
  * handle, or fails them when there is none. Revocations (and their
  * retries) are serialized with each other and with teardown.
@@ -678,6 +692,7 @@ void idxd_ims_revoke_handles(struct idxd_device *idxd)
 	if (!idxd->request_int_handles)
 		return;
 	mutex_lock(&idxd->ims_revoke_lock);
+	idxd->ims_revoke_tries = 0;
 	mutex_lock(&idxd->ims_lock);
 	idxd_ims_handles_dropped(idxd, false);
 	/* Every handle first, so that no owner keeps submitting a revoked one */

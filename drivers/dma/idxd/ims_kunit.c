@@ -351,6 +351,7 @@ static int sim_init(struct kunit *test)
 	spin_lock_init(&idxd->dev_lock);
 	init_waitqueue_head(&idxd->cmd_waitq);
 	idxd_ims_init(idxd);
+	idxd->state = IDXD_DEV_ENABLED;
 	idxd->hw.cmd_cap = BIT(IDXD_CMD_REQUEST_INT_HANDLE) | BIT(IDXD_CMD_RELEASE_INT_HANDLE);
 	idxd->request_int_handles = true;
 	idxd->wq = alloc_workqueue("idxd-ims-kunit", WQ_UNBOUND, 0);
@@ -1504,7 +1505,15 @@ static void idxd_ims_drain_timeout_holds_slot(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, sim_call_returns(request, 200));
 	WRITE_ONCE(s->hold, false);
 	wait_for_completion(&free->done);
-	wait_for_completion(&request->done);
+	if (!sim_call_returns(request, 3000)) {
+		KUNIT_FAIL(test, "the late answer did not free the command register");
+		/* Let it end: a halt frees the register */
+		s->halt_reset = IDXD_DEVICE_RESET_COLD;
+		WRITE_ONCE(s->halt, true);
+		wait_for_completion(&request->done);
+		flush_workqueue(s->idxd->wq);
+		wr32(s, IDXD_GENSTATS_OFFSET, 0);
+	}
 	KUNIT_EXPECT_EQ_MSG(test, s->overwrites, 0, "a command was written over the drain");
 	KUNIT_EXPECT_EQ(test, request->rc, 0);
 	KUNIT_EXPECT_EQ(test, sim_count(s, from, IDXD_CMD_REQUEST_INT_HANDLE,
@@ -1599,6 +1608,47 @@ static void idxd_ims_revocation_retries_failed_drain(struct kunit *test)
 }
 
 /*
+ * A drain which timed out keeps the command register (its command may
+ * still be active) until the device answers it, or halts: a halt frees the
+ * register, and the command waiting for it fails at once.
+ */
+static void idxd_ims_halt_frees_timed_out_command(struct kunit *test)
+{
+	struct idxd_wq *wq = sim_ims_wq(test);
+	struct sim *s = test->priv;
+	struct idxd_device *idxd = s->idxd;
+	struct sim_call *free, *request;
+	struct idxd_ims_vec *a;
+	unsigned long flags;
+	bool returned;
+
+	idxd->ims_drain_timeout = msecs_to_jiffies(100);
+	a = sim_vec_handle(test, wq, 3, NULL, NULL);
+	s->hold_only = IDXD_CMD_DRAIN_PASID;
+	WRITE_ONCE(s->hold, true);
+	free = sim_call_start(test, sim_call_free, a, -1);
+	KUNIT_EXPECT_TRUE(test, sim_call_returns(free, 3000));
+	KUNIT_EXPECT_TRUE(test, test_bit(IDXD_FLAG_CMD_ORPHANED, &idxd->flags));
+	request = sim_call_start(test, sim_call_request, NULL, -1);
+	KUNIT_EXPECT_FALSE(test, sim_call_returns(request, 200));
+	s->halt_reset = IDXD_DEVICE_RESET_COLD;
+	WRITE_ONCE(s->halt, true);
+	returned = sim_call_returns(request, 2000);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the halt left the timed out drain holding the register");
+	if (!returned) {
+		spin_lock_irqsave(&idxd->cmd_lock, flags);
+		idxd_cmd_orphan_done(idxd);
+		spin_unlock_irqrestore(&idxd->cmd_lock, flags);
+	}
+	wait_for_completion(&request->done);
+	KUNIT_EXPECT_EQ(test, request->rc, -ENXIO);
+	WRITE_ONCE(s->hold, false);
+	s->hold_only = 0;
+	flush_workqueue(idxd->wq);
+	wr32(s, IDXD_GENSTATS_OFFSET, 0);
+}
+
+/*
  * A revocation while a free drains: the revocation does not wait for the
  * drain, and the free does not release the revoked handle, which the
  * device no longer knows.
@@ -1656,6 +1706,7 @@ static struct kunit_case idxd_ims_cases[] = {
 	KUNIT_CASE(idxd_ims_revocation_during_free),
 	KUNIT_CASE(idxd_ims_revocation_drains_unlocked),
 	KUNIT_CASE(idxd_ims_revocation_retries_failed_drain),
+	KUNIT_CASE(idxd_ims_halt_frees_timed_out_command),
 	KUNIT_CASE(idxd_ims_software_reset_renews),
 	KUNIT_CASE(idxd_ims_table_full),
 	KUNIT_CASE(idxd_ims_unbind_frees_forgotten_handlers),
