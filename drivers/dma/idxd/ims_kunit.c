@@ -1634,7 +1634,8 @@ static void idxd_ims_halt_frees_timed_out_command(struct kunit *test)
 	s->halt_reset = IDXD_DEVICE_RESET_COLD;
 	WRITE_ONCE(s->halt, true);
 	returned = sim_call_returns(request, 2000);
-	KUNIT_EXPECT_TRUE_MSG(test, returned, "the halt left the timed out drain holding the register");
+	KUNIT_EXPECT_TRUE_MSG(test, returned,
+			      "the halt left the timed out drain holding the register");
 	if (!returned) {
 		spin_lock_irqsave(&idxd->cmd_lock, flags);
 		idxd_cmd_orphan_done(idxd);
