@@ -623,8 +623,10 @@ static void idxd_ims_finish_revocation(struct idxd_device *idxd)
 	mutex_unlock(&idxd->ims_lock);
 
 	/* A device which is not enabled runs no descriptor */
-	if (idxd->state != IDXD_DEV_ENABLED)
+	if (READ_ONCE(idxd->state) != IDXD_DEV_ENABLED) {
 		xa_destroy(&drains);
+		noted = true;
+	}
 	drained = idxd_ims_run_drains(idxd, &drains) && noted;
 	give_up = !drained && ++idxd->ims_revoke_tries >= IDXD_IMS_REVOKE_TRIES;
 	if (give_up)

@@ -1642,6 +1642,7 @@ static void idxd_ims_halt_frees_timed_out_command(struct kunit *test)
 		spin_unlock_irqrestore(&idxd->cmd_lock, flags);
 	}
 	wait_for_completion(&request->done);
+	wait_for_completion(&free->done);
 	KUNIT_EXPECT_EQ(test, request->rc, -ENXIO);
 	WRITE_ONCE(s->hold, false);
 	s->hold_only = 0;
